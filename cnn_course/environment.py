@@ -1,0 +1,129 @@
+"""What a run executes on: backend, device, library versions, Colab, git commit.
+
+Every notebook's first cell calls `setup(seed)`, and every logged run records `describe()`, so a
+result can always be traced to the software and hardware that produced it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+
+MINIMUM_KERAS = (3, 5)
+
+
+def check_keras_version() -> None:
+    """Refuses Keras 2 (tf.keras), whose layer names and defaults this course does not use."""
+    major_minor = tuple(int(part) for part in keras.__version__.split(".")[:2])
+    if major_minor < MINIMUM_KERAS:
+        raise ImportError(
+            f"cnn_course needs Keras >= {'.'.join(map(str, MINIMUM_KERAS))}, but Keras "
+            f"{keras.__version__} is installed. Run `pip install -U keras` (in Colab too)."
+        )
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def device_name() -> str:
+    """A short description of the accelerator the backend will use, or 'cpu'."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            return f"gpu:{len(gpus)}" if gpus else "cpu"
+        if backend == "jax":
+            import jax
+
+            devices = jax.devices()
+            return f"{devices[0].platform}:{len(devices)}"
+        if backend == "torch":
+            import torch
+
+            return f"cuda:{torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
+    except Exception:  # pragma: no cover - a device query must never break a run
+        return "unknown"
+    return "cpu"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that decide a run's numbers."""
+    versions = {"python": platform.python_version(), "keras": keras.__version__}
+    for package in ("tensorflow", "jax", "torch", "numpy", "cnn-course"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str | None:
+    """The commit of the checkout holding `path` (default: the cwd), or None outside git."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=path or os.getcwd(),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def describe() -> dict:
+    """Backend, device, versions and platform, as stored in every run's summary."""
+    return {
+        "backend": keras.backend.backend(),
+        "device": device_name(),
+        "versions": library_versions(),
+        "platform": platform.platform(),
+        "colab": in_colab(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Seeds Python, NumPy and the backend; on TensorFlow also asks for deterministic ops.
+
+    Deterministic ops make two runs with the same seed on the same CPU give the same history.
+    """
+    keras.utils.set_random_seed(seed)
+    if deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> dict:
+    """The first call of every notebook: checks Keras, seeds, and reports where it runs."""
+    check_keras_version()
+    set_seed(seed, deterministic=deterministic)
+    info = describe()
+    if verbose:
+        versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+        print(f"backend: {info['backend']} | device: {info['device']} | colab: {info['colab']}")
+        print(f"versions: {versions}")
+        print(f"seed: {seed}")
+    return info
+
+
+def project_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest folder at or above `start` holding this project's pyproject.toml."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and 'name = "cnn-course"' in candidate.read_text(errors="ignore"):
+            return folder
+    return None

@@ -1,0 +1,137 @@
+"""The course's standard figures: training curves, confusion matrices, image grids, kernels.
+
+Each function returns a matplotlib Figure and draws nothing else, so notebooks show it and the
+run logger saves it with the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def training_curves(
+    history: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]],
+    title: str | None = None,
+) -> Figure:
+    """Accuracy and loss per epoch, training and validation, side by side.
+
+    Args:
+        history: columns (`History.history`) or rows (`runlog.read_history`) with `accuracy`,
+            `loss` and optionally `val_accuracy`, `val_loss`, `epoch`.
+    """
+    columns = _as_columns(history)
+    epochs = columns.get("epoch") or list(range(1, len(columns.get("loss", [])) + 1))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, metric in zip(axes, ("accuracy", "loss")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = columns.get(prefix + metric)
+            if values and any(value is not None for value in values):
+                label = ("validation " if prefix else "training ") + metric
+                axis.plot(epochs, values, style, marker="o", markersize=3, label=label)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def compare_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]]],
+    metric: str = "val_accuracy",
+) -> Figure:
+    """One metric of several runs on one axis (e.g. the validation accuracy of two networks)."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for label, history in histories.items():
+        columns = _as_columns(history)
+        values = columns[metric]
+        epochs = columns.get("epoch") or list(range(1, len(values) + 1))
+        axis.plot(epochs, values, marker="o", markersize=3, label=label)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(metric)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """counts[true, predicted]."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
+    return counts
+
+
+def confusion_matrix_figure(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
+) -> Figure:
+    """The confusion matrix as a heatmap with counts in each cell."""
+    counts = confusion_matrix(y_true, y_pred, len(class_names))
+    figure, axis = plt.subplots(figsize=(7, 6))
+    image = axis.imshow(counts, cmap="Blues")
+    axis.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axis.set_yticks(range(len(class_names)), class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    threshold = counts.max() / 2 if counts.size else 0
+    for (row, column), value in np.ndenumerate(counts):
+        axis.text(column, row, str(value), ha="center", va="center", fontsize=7,
+                  color="white" if value > threshold else "black")
+    figure.colorbar(image, ax=axis)
+    figure.tight_layout()
+    return figure
+
+
+def image_grid(
+    images: np.ndarray,
+    titles: Sequence[str] | None = None,
+    columns: int = 8,
+    size: float = 1.4,
+) -> Figure:
+    """Images (N,H,W) or (N,H,W,C) in a grid, each with an optional title."""
+    count = max(len(images), 1)
+    rows = int(np.ceil(count / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15))
+    for index, axis in enumerate(np.atleast_1d(axes).reshape(-1)):
+        axis.axis("off")
+        if index < len(images):
+            image = np.asarray(images[index])
+            axis.imshow(image.squeeze(), cmap="gray" if image.ndim == 2 or image.shape[-1] == 1
+                        else None)
+            if titles is not None:
+                axis.set_title(titles[index], fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def kernel_grid(kernels: np.ndarray, title: str | None = None, columns: int = 8) -> Figure:
+    """The 2-D kernels of a conv layer (kh, kw, in, out): one panel per (output) filter,
+    first input channel, each on its own symmetric colour scale."""
+    kernels = np.asarray(kernels)
+    count = kernels.shape[-1]
+    rows = int(np.ceil(count / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2))
+    for index, axis in enumerate(np.atleast_1d(axes).reshape(-1)):
+        axis.axis("off")
+        if index < count:
+            kernel = kernels[:, :, 0, index]
+            limit = float(np.abs(kernel).max()) or 1.0
+            axis.imshow(kernel, cmap="bwr", vmin=-limit, vmax=limit)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def _as_columns(history) -> dict[str, list]:
+    if isinstance(history, Mapping):
+        return {key: list(values) for key, values in history.items()}
+    rows = list(history)
+    keys = {key for row in rows for key in row}
+    return {key: [row.get(key) for row in rows] for key in keys}

@@ -1,0 +1,42 @@
+"""Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept.
+
+    python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
+    python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
+
+Outputs are kept unless asked (nbval compares the committed outputs of checked cells); a cell
+keeping outputs keeps its execution count (nbval refuses outputs without one).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import nbformat
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+
+
+def normalize(path: str, clear_outputs: bool) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata = nbformat.from_dict(
+        {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    )
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+        cell.pop("id", None)
+        if cell.cell_type == "code":
+            if clear_outputs or not cell.outputs:
+                cell.outputs = []
+                cell.execution_count = None
+    notebook.nbformat, notebook.nbformat_minor = 4, 4
+    nbformat.write(notebook, path)
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    clear = "--clear-outputs" in arguments
+    for notebook_path in (argument for argument in arguments if argument != "--clear-outputs"):
+        normalize(notebook_path, clear)
+        print(f"normalised {notebook_path}")
