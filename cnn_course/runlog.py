@@ -146,8 +146,8 @@ def keras_log_lines(row: Mapping[str, float], epochs: int, steps: int | None) ->
 class RunLogger(keras.callbacks.Callback):
     """Writes a run's history, Keras-style log and summary after every epoch.
 
-    Place it after `BackupAndRestore` in the callback list: on a resumed run the rows of the
-    epochs being repeated are replaced, never duplicated.
+    Place it before `BackupAndRestore` in the callback list: on a resumed run the rows of the
+    epochs being repeated are replaced, never duplicated, and none is lost.
     """
 
     def __init__(self, run_dir: str | os.PathLike, summary: Mapping, epochs: int):
@@ -295,7 +295,9 @@ def fit_logged(
         batch_size=batch_size,
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
-        callbacks=[keras.callbacks.BackupAndRestore(str(backup_dir)), logger, *callbacks],
+        # The logger writes epoch N before BackupAndRestore records it as done: a crash in
+        # between repeats epoch N on resume (its row replaced), never loses it.
+        callbacks=[logger, keras.callbacks.BackupAndRestore(str(backup_dir)), *callbacks],
         verbose=verbose,
         **fit_kwargs,
     )

@@ -1,0 +1,36 @@
+"""Receptive field and layer geometry of any Keras 3 model, exactly.
+
+    rows = annotate(model)          # per layer: output_size, jump, rf, start, padding, aligned
+    summary(model)                  # model.summary-like table with RF and jump columns
+    summary(model, format="markdown")
+    register_geometry(MyLayer, conv_like())   # custom layers declare their geometry
+
+See `geometry.py` for the rules (TF 'same' padding, dilation, transposed convs, merges).
+"""
+
+from cnn_course.receptive_field.annotate import LayerRow, annotate
+from cnn_course.receptive_field.geometry import AxisMap
+from cnn_course.receptive_field.layers import (
+    Geometry,
+    LayerContext,
+    conv_like,
+    global_extent,
+    merge,
+    pointwise,
+    register_geometry,
+)
+from cnn_course.receptive_field.summary import summary
+
+__all__ = [
+    "AxisMap",
+    "Geometry",
+    "LayerContext",
+    "LayerRow",
+    "annotate",
+    "conv_like",
+    "global_extent",
+    "merge",
+    "pointwise",
+    "register_geometry",
+    "summary",
+]

@@ -1,0 +1,96 @@
+"""`summary(model)`: a `model.summary`-like table with output, params, MACs, RF and jump."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import keras
+
+from cnn_course.receptive_field.annotate import LayerRow, annotate
+
+COLUMNS = ("Layer (type)", "Output", "Params", "MACs", "RF", "Jump", "Start", "Notes")
+
+
+def _axes(values: tuple, default: str = "-") -> str:
+    """(5, 5) -> '5'; (7, 5) -> '7×5'; () -> default."""
+    if not values:
+        return default
+    texts = [_number(value) for value in values]
+    return texts[0] if len(set(texts)) == 1 else "×".join(texts)
+
+
+def _number(value) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _macs(value: int) -> str:
+    if value >= 10**9:
+        return f"{value / 1e9:.2f}G"
+    if value >= 10**6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 10**3:
+        return f"{value / 1e3:.1f}k"
+    return str(value)
+
+
+def _cells(row: LayerRow) -> list[str]:
+    notes = list(row.notes)
+    if row.is_global:
+        notes.append("sees the whole input")
+    rf = _axes(row.rf, "1")
+    if not row.uniform and row.rf:
+        rf += " (max)"
+    return [
+        f"{row.layer} ({row.kind})",
+        str(tuple(row.output_shape)).replace("None", "None"),
+        f"{row.params:,}",
+        _macs(row.macs) if row.macs else "0",
+        rf,
+        "-" if row.is_global else _axes(row.jump, "1"),
+        _axes(row.start, "0") if not row.is_global else _axes(row.start, "-"),
+        "; ".join(notes),
+    ]
+
+
+def summary(model: keras.Model, format: str = "text", print_fn=None) -> str | None:
+    """Prints (text) or returns (markdown) the annotated layer table of `model`.
+
+    Args:
+        format: "text" prints a table like `model.summary()` (and returns None);
+            "markdown" returns a Markdown table for README files and notebooks.
+        print_fn: where text goes (default: print).
+    """
+    if format not in ("text", "markdown"):
+        raise ValueError(f"Unknown format {format!r}: expected 'text' or 'markdown'.")
+    rows = annotate(model)
+    table = [_cells(row) for row in rows]
+    total_params = model.count_params()
+    total_macs = sum(row.macs for row in rows)
+    footer = (f"Total params: {total_params:,} | Total MACs: {_macs(total_macs)} "
+              f"({total_macs:,})")
+    if format == "markdown":
+        lines = [
+            "| " + " | ".join(COLUMNS) + " |",
+            "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "--:", "---"]) + "|",
+        ]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+                  for cells in table]
+        return f"**{model.name}**\n\n" + "\n".join(lines) + f"\n\n{footer}"
+    widths = [max(len(COLUMNS[i]), *(len(cells[i]) for cells in table)) for i in
+              range(len(COLUMNS))]
+    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+
+    def line(cells):
+        return "  ".join(cell.ljust(width) if index in (0, 1, 7) else cell.rjust(width)
+                         for index, (cell, width) in enumerate(zip(cells, widths))).rstrip()
+
+    text = "\n".join([f'Model: "{model.name}"', rule, line(COLUMNS), rule,
+                      *(line(cells) for cells in table), rule, footer])
+    (print_fn or print)(text)
+    return None

@@ -1,0 +1,80 @@
+"""Training recipes: optimizer, one-cycle schedule, augmentation and batch size in one place,
+so notebooks and scripts train a network the same way."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import keras
+from keras import layers
+
+from cnn_course import training
+from cnn_course.schedules import OneCycle
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train a network.
+
+    Attributes:
+        batch_size: images per step.
+        max_learning_rate: the one-cycle peak.
+        optimizer: "sgd" (with Nesterov momentum) or "adam".
+        momentum: SGD momentum.
+        warmup_fraction: share of the steps spent rising to the peak.
+        weight_decay: decoupled weight decay (None: off).
+        rotation_degrees: random rotation of up to ± this many degrees (0: off).
+        shift: random translation of up to this fraction of the image (0: off).
+        flip: random horizontal flips (never for digits).
+    """
+
+    batch_size: int = 128
+    max_learning_rate: float = 0.05
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    warmup_fraction: float = 0.2
+    weight_decay: float | None = None
+    rotation_degrees: float = 0.0
+    shift: float = 0.0
+    flip: bool = False
+
+    def augmentation(self) -> keras.layers.Layer | None:
+        """Preprocessing layers (active only in training), or None when all are off."""
+        steps = []
+        if self.flip:
+            steps.append(layers.RandomFlip("horizontal", name="random_flip"))
+        if self.rotation_degrees:
+            steps.append(layers.RandomRotation(self.rotation_degrees / 360, fill_mode="constant",
+                                               name="random_rotation"))
+        if self.shift:
+            steps.append(layers.RandomTranslation(self.shift, self.shift, fill_mode="constant",
+                                                  name="random_translation"))
+        return keras.Sequential(steps, name="augmentation") if steps else None
+
+    def schedule(self, steps_per_epoch: int, epochs: int) -> OneCycle:
+        return OneCycle(self.max_learning_rate, steps_per_epoch * epochs, self.warmup_fraction)
+
+    def build_optimizer(self, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
+        rate = self.schedule(steps_per_epoch, epochs)
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(rate, momentum=self.momentum, nesterov=True,
+                                        weight_decay=self.weight_decay)
+        if self.optimizer == "adam":
+            if self.weight_decay:
+                return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
+            return keras.optimizers.Adam(rate)
+        raise ValueError(f"Unknown optimizer {self.optimizer!r}: expected 'sgd' or 'adam'.")
+
+    def compile(self, model: keras.Model, examples: int, epochs: int) -> keras.Model:
+        """Compiles `model` for `epochs` over `examples` training images."""
+        steps = math.ceil(examples / self.batch_size)  # fit() on arrays keeps the last batch
+        return training.compile_classifier(model, self.build_optimizer(max(steps, 1), epochs))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# MNIST: small rotations and shifts (digits are never flipped); SGD + one-cycle.
+MNIST = Recipe(batch_size=128, max_learning_rate=0.05, optimizer="sgd", momentum=0.9,
+               warmup_fraction=0.2, rotation_degrees=7.0, shift=0.08)

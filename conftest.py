@@ -1,0 +1,19 @@
+"""Root pytest configuration, shared by tests/ and by nbval runs over notebooks/.
+
+Runs made during tests go to a temporary logs folder, never into the repository's logs/.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CNN_COURSE_LOGS_DIR", tempfile.mkdtemp(prefix="cnn-course-test-logs-"))
+
+try:  # property tests: 40 examples in CI, HYPOTHESIS_PROFILE=deep for a thorough run
+    from hypothesis import settings
+
+    settings.register_profile("ci", max_examples=40)
+    settings.register_profile("deep", max_examples=500)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # pragma: no cover - hypothesis is a test-only dependency
+    pass

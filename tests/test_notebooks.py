@@ -1,0 +1,45 @@
+"""Every notebook in notebooks/: one literal `parameters` cell, and a papermill smoke run with
+CI parameters (embedded sample, 2 epochs) that writes a complete run folder."""
+
+from pathlib import Path
+
+import pytest
+
+from cnn_course import runlog, runner
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+CI_PARAMETERS = {"sample": True, "epochs": 2}
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_has_one_literal_parameters_cell(notebook):
+    defaults = runner.notebook_parameters(notebook)
+    assert defaults
+    if "run_name" in defaults:
+        assert {"sample", "seed", "logs_dir"} <= set(defaults)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
+    defaults = runner.notebook_parameters(notebook)
+    parameters = {name: value for name, value in CI_PARAMETERS.items() if name in defaults}
+    output = runner.run_notebook(notebook, parameters, logs_dir=tmp_path, timeout_s=900,
+                                 log_output=False)
+    assert output.is_file()
+    if "run_name" not in defaults:
+        return
+    run_dir = tmp_path / defaults["run_name"]
+    assert output.parent == run_dir
+    for name in runlog.RUN_FILES:
+        assert (run_dir / name).is_file(), name
+    summary = runlog.read_summary(run_dir)
+    assert summary["status"] == "complete"
+    assert summary["epochs_run"] == CI_PARAMETERS["epochs"]
+    assert summary["sample"] is True
+    assert summary["notebook"] == notebook.name
+    assert "evaluation" in summary

@@ -1,0 +1,63 @@
+import json
+
+import pytest
+
+from cnn_course import report
+
+README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
+
+
+def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=0.9951):
+    run_dir = logs_dir / name
+    run_dir.mkdir(parents=True)
+    summary = {"run_name": name, "model_name": "net", "params": 12345, "dataset": dataset,
+               "sample": sample, "epochs_run": 20, "epochs_requested": 20,
+               "final_val_accuracy": final, "best_val_accuracy": best, "best_epoch": 17,
+               "wall_time_s": 312.4, "status": "complete", "backend": "tensorflow",
+               "device": "cpu", "evaluation": {"accuracy": final}}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    (run_dir / "train.log").write_text("Epoch 1/20\n469/469 - 15s - accuracy: 0.9\n")
+    (run_dir / "history.csv").write_text("epoch\n1\n")
+    return run_dir
+
+
+@pytest.fixture
+def readme(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text(README.format(start=report.START_MARKER, end=report.END_MARKER))
+    return path
+
+
+def test_report_tables_every_run_between_the_markers(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    write_run(tmp_path / "logs", "cifar10_base", dataset="cifar10", final=0.8231, best=0.8302)
+    report.update_readme(readme, tmp_path / "logs")
+    text = readme.read_text()
+    assert "old text" not in text
+    assert text.startswith("# Title\n\nintro\n") and text.endswith("## After\n")
+    assert "### MNIST" in text and "### CIFAR-10" in text
+    assert "| `mnist_net` | net | 12,345 | mnist (full) | 20/20 | 99.42% | 99.51% (ep 17) |" in text
+    assert "82.31%" in text and "5 min 12 s" in text
+    assert "[history](logs/mnist_net/history.csv)" in text
+    assert "<details>" in text and "Epoch 1/20" in text
+
+
+def test_report_marks_sample_runs(tmp_path, readme):
+    write_run(tmp_path / "logs", "quickstart", sample=True)
+    report.update_readme(readme, tmp_path / "logs")
+    assert "mnist (sample)" in readme.read_text()
+
+
+def test_report_is_idempotent(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    report.update_readme(readme, tmp_path / "logs")
+    first = readme.read_text()
+    report.update_readme(readme, tmp_path / "logs")
+    assert readme.read_text() == first
+
+
+def test_report_refuses_a_readme_without_markers(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="must contain the markers"):
+        report.update_readme(path, tmp_path)

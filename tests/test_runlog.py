@@ -1,0 +1,161 @@
+import csv
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_course import environment, runlog
+from tests.helpers import tiny_images, tiny_model
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Raises in the middle of a given epoch (0-based), like a killed process."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.current = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def fit(tmp_path, epochs=3, seed=0, callbacks=(), model=None):
+    environment.set_seed(seed)
+    model = model or tiny_model()
+    x, y = tiny_images()
+    return model, runlog.fit_logged(
+        model, x, y, validation_data=(x[:16], y[:16]), run_name="tiny-run", epochs=epochs,
+        batch_size=16, dataset="synthetic", sample=True, seed=seed, parameters={"epochs": epochs},
+        logs_dir=tmp_path, callbacks=callbacks, verbose=0, shuffle=False,
+    )
+
+
+def test_run_writes_every_file(tmp_path):
+    fit(tmp_path)
+    run_dir = tmp_path / "tiny-run"
+    for name in runlog.RUN_FILES:
+        assert (run_dir / name).is_file(), name
+    assert not (run_dir / runlog.BACKUP_DIR_NAME).exists()
+    assert not [path for path in run_dir.iterdir() if ".tmp" in path.name]
+
+
+def test_history_csv_has_the_schema(tmp_path):
+    fit(tmp_path)
+    with open(tmp_path / "tiny-run" / "history.csv") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == runlog.HISTORY_COLUMNS
+    assert [row["epoch"] for row in rows] == ["1", "2", "3"]
+    assert all(float(row["epoch_seconds"]) > 0 for row in rows)
+    assert all(float(row["learning_rate"]) == pytest.approx(0.05) for row in rows)
+
+
+def test_summary_records_the_run(tmp_path):
+    fit(tmp_path)
+    summary = runlog.read_summary(tmp_path / "tiny-run")
+    assert summary["status"] == "complete"
+    assert summary["epochs_requested"] == summary["epochs_run"] == 3
+    assert summary["params"] == tiny_model().count_params()
+    assert summary["backend"] == keras.backend.backend()
+    assert summary["sample"] is True and summary["seed"] == 0
+    rows = runlog.read_history(tmp_path / "tiny-run")
+    assert summary["final_val_accuracy"] == rows[-1]["val_accuracy"]
+    assert summary["best_val_accuracy"] == max(row["val_accuracy"] for row in rows)
+    for key in ("versions", "device", "git_commit", "wall_time_s", "parameters", "best_epoch"):
+        assert key in summary
+
+
+def test_train_log_has_keras_lines_per_epoch(tmp_path):
+    fit(tmp_path, epochs=2)
+    lines = (tmp_path / "tiny-run" / "train.log").read_text().splitlines()
+    assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
+    assert lines[1].startswith("4/4 - ") and " - val_accuracy: " in lines[1]
+
+
+def test_saved_model_takes_raw_uint8_images(tmp_path):
+    model, _ = fit(tmp_path)
+    restored = keras.saving.load_model(tmp_path / "tiny-run" / "model.keras")
+    x, _ = tiny_images(8)
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_resumed_run_has_no_lost_or_duplicated_epochs(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
+    run_dir = tmp_path / "tiny-run"
+    assert [row["epoch"] for row in runlog.read_history(run_dir)] == [1, 2]
+    assert runlog.read_summary(run_dir)["status"] == "running"
+    fit(tmp_path, epochs=5)  # a new process would build a fresh model; BackupAndRestore restores
+    assert [row["epoch"] for row in runlog.read_history(run_dir)] == [1, 2, 3, 4, 5]
+    log = (run_dir / "train.log").read_text()
+    assert [log.count(f"Epoch {epoch}/5\n") for epoch in range(1, 6)] == [1] * 5
+    summary = runlog.read_summary(run_dir)
+    assert summary["resumed"] is True and summary["epochs_run"] == 5
+
+
+def test_fresh_run_refuses_a_trained_model(tmp_path):
+    model = tiny_model()
+    x, y = tiny_images()
+    model.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="already been trained for 2 steps.*fresh weights"):
+        fit(tmp_path, model=model)
+
+
+def test_uncompiled_model_is_refused(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="is not compiled"):
+        runlog.fit_logged(model, np.zeros((2, 2)), np.zeros(2), run_name="x", epochs=1,
+                          logs_dir=tmp_path)
+
+
+def test_same_seed_gives_the_same_history(tmp_path):
+    fit(tmp_path / "a", seed=3)
+    fit(tmp_path / "b", seed=3)
+    first = runlog.read_history(tmp_path / "a" / "tiny-run")
+    second = runlog.read_history(tmp_path / "b" / "tiny-run")
+    for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert [row[column] for row in first] == pytest.approx([row[column] for row in second],
+                                                               rel=1e-6)
+
+
+def test_a_fresh_run_replaces_an_earlier_runs_files(tmp_path):
+    fit(tmp_path, epochs=3)
+    fit(tmp_path, epochs=2)
+    assert [row["epoch"] for row in runlog.read_history(tmp_path / "tiny-run")] == [1, 2]
+
+
+@pytest.mark.parametrize("name", ["", "../escape", "a/b", "with space", ".hidden"])
+def test_invalid_run_names_are_refused(tmp_path, name):
+    with pytest.raises(ValueError, match="Invalid run name"):
+        runlog.run_directory(name, tmp_path)
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "summary.json"
+    runlog.atomic_write_text(path, json.dumps({"old": True}))
+    with pytest.raises(RuntimeError):
+        with runlog.atomic_path(path) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("disk full")
+    assert json.loads(path.read_text()) == {"old": True}
+    assert os.listdir(tmp_path) == ["summary.json"]
+
+
+def test_record_evaluation_adds_to_summary(tmp_path):
+    fit(tmp_path, epochs=1)
+    summary = runlog.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
+    assert runlog.read_summary(tmp_path / "tiny-run")["evaluation"] == summary["evaluation"]
+    assert summary["evaluation"] == {"accuracy": 0.5, "loss": 1.0, "examples": 16}
+
+
+def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(runlog.LOGS_ENV_VAR, str(tmp_path))
+    assert runlog.run_directory("r") == tmp_path / "r"

@@ -1,0 +1,101 @@
+import nbformat
+import pytest
+
+from cnn_course import cli, runner
+
+
+def make_notebook(path, parameters_source, body="result = epochs * 2", tagged_cells=1):
+    cells = [nbformat.v4.new_markdown_cell("# test notebook")]
+    for _ in range(tagged_cells):
+        cell = nbformat.v4.new_code_cell(parameters_source)
+        cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    cells.append(nbformat.v4.new_code_cell(body))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.write(notebook, str(path))
+    return path
+
+
+PARAMETERS = 'run_name = "demo"\nepochs = 2\nlearning_rate = 0.1\nsample = True\nnote = None\n'
+
+
+@pytest.fixture
+def notebook(tmp_path):
+    return make_notebook(tmp_path / "demo.ipynb", PARAMETERS)
+
+
+def test_parameters_are_read_from_the_tagged_cell(notebook):
+    assert runner.notebook_parameters(notebook) == {
+        "run_name": "demo", "epochs": 2, "learning_rate": 0.1, "sample": True, "note": None}
+
+
+def test_unknown_parameter_lists_the_valid_ones(notebook):
+    with pytest.raises(runner.NotebookParameterError) as caught:
+        runner.check_parameters(notebook, {"epoch": 3})
+    message = str(caught.value)
+    assert "Unknown parameter ['epoch']" in message
+    assert "epochs=2" in message and "learning_rate=0.1" in message
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("epochs", "three"), ("epochs", 2.5), ("sample", 1), ("epochs", True)],
+)
+def test_wrong_type_is_refused(notebook, name, value):
+    with pytest.raises(runner.NotebookParameterError, match=f"Parameter '{name}'.*expects"):
+        runner.check_parameters(notebook, {name: value})
+
+
+def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
+    checked = runner.check_parameters(notebook, {"learning_rate": 1, "note": [1, 2]})
+    assert checked == {"learning_rate": 1.0, "note": [1, 2]}
+    assert isinstance(checked["learning_rate"], float)
+
+
+def test_two_parameters_cells_are_refused(tmp_path):
+    path = make_notebook(tmp_path / "two.ipynb", "epochs = 1", tagged_cells=2)
+    with pytest.raises(ValueError, match="has 2 cells tagged 'parameters'; expected exactly 1"):
+        runner.notebook_parameters(path)
+
+
+def test_computed_parameter_is_refused(tmp_path):
+    path = make_notebook(tmp_path / "computed.ipynb", "epochs = 2 * 10")
+    with pytest.raises(ValueError, match="'epochs' must be a literal"):
+        runner.notebook_parameters(path)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("3", 3), ("0.5", 0.5), ("1e-3", 0.001), ("False", False), ("true", True),
+     ("None", None), ("[1, 2]", [1, 2]), ("mnist", "mnist")],
+)
+def test_command_line_values_are_parsed(text, value):
+    assert runner.parse_value(text) == value
+
+
+def test_cli_reports_an_unknown_parameter_and_exits_2(notebook, capsys, tmp_path):
+    code = cli.main(["run", str(notebook), "-p", "epoch", "3", "--logs-dir", str(tmp_path)])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "Unknown parameter ['epoch']" in error and "epochs=2" in error
+
+
+def test_cli_reads_a_yaml_parameters_file(notebook, tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text("epochs: oops\n")
+    assert cli.main(["run", str(notebook), "-f", str(params)]) == 2
+    assert "Parameter 'epochs'" in capsys.readouterr().err
+
+
+@pytest.mark.notebook
+def test_run_notebook_executes_into_the_run_folder(notebook, tmp_path):
+    output = runner.run_notebook(notebook, {"epochs": 5, "run_name": "custom"},
+                                 logs_dir=tmp_path / "logs", log_output=False)
+    assert output == tmp_path / "logs" / "custom" / "demo.ipynb"
+    executed = nbformat.read(str(output), as_version=4)
+    injected = [cell for cell in executed.cells
+                if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert len(injected) == 1 and "epochs = 5" in injected[0].source
