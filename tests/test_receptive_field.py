@@ -218,3 +218,20 @@ def test_summary_text_prints_a_table(capsys):
     rf.summary(chain((10, 10, 1), layers.Conv2D(2, 3, name="c1")))
     printed = capsys.readouterr().out
     assert printed.startswith('Model: "sequential') and "c1 (Conv2D)" in printed
+
+
+def test_inception_resnet_v2_is_annotated_in_under_a_second():
+    import time
+
+    model = keras.applications.InceptionResNetV2(weights=None)
+    started = time.perf_counter()
+    rows = rf.annotate(model)
+    assert time.perf_counter() - started < 1.0
+    assert len(rows) == len(model.layers)
+
+
+def test_xception_has_a_genuinely_misaligned_merge():
+    model = keras.applications.Xception(weights=None)
+    with pytest.warns(UserWarning, match="different jumps or centres"):
+        rows = rf.annotate(model)
+    assert [row.layer for row in rows if not row.aligned] == ["add_1"]

@@ -3,12 +3,17 @@
     rows = annotate(model)          # per layer: output_size, jump, rf, start, padding, aligned
     summary(model)                  # model.summary-like table with RF and jump columns
     summary(model, format="markdown")
+    effective_receptive_field(model, "conv5")   # where the centre unit actually looks
     register_geometry(MyLayer, conv_like())   # custom layers declare their geometry
 
 See `geometry.py` for the rules (TF 'same' padding, dilation, transposed convs, merges).
 """
 
 from cnn_course.receptive_field.annotate import LayerRow, annotate
+from cnn_course.receptive_field.effective import (
+    EffectiveReceptiveField,
+    effective_receptive_field,
+)
 from cnn_course.receptive_field.geometry import AxisMap
 from cnn_course.receptive_field.layers import (
     Geometry,
@@ -23,11 +28,13 @@ from cnn_course.receptive_field.summary import summary
 
 __all__ = [
     "AxisMap",
+    "EffectiveReceptiveField",
     "Geometry",
     "LayerContext",
     "LayerRow",
     "annotate",
     "conv_like",
+    "effective_receptive_field",
     "global_extent",
     "merge",
     "pointwise",
