@@ -249,6 +249,11 @@ def fit_logged(
     has already taken steps, so a logged result always comes from training inside the run.
     A run whose `backup/` folder exists (it was interrupted) resumes from its last epoch.
     """
+    from cnn_course.models.inputs import check_model_input
+
+    check_model_input(model, x, "x")
+    if isinstance(validation_data, tuple):
+        check_model_input(model, validation_data[0], "validation images")
     run_dir = run_directory(run_name, logs_dir)
     backup_dir = run_dir / BACKUP_DIR_NAME
     resuming = (backup_dir / "training_metadata.json").is_file()

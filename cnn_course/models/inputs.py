@@ -29,3 +29,37 @@ def raw_image_input(
     if augmentation is not None:
         x = augmentation(x)
     return inputs, x
+
+
+def check_model_input(model: keras.Model, images, what: str = "x") -> None:
+    """Refuses arrays a raw-uint8 model would silently misread or fail on obscurely.
+
+    A uint8 `Input` casts whatever it is given to uint8: images already scaled to [0, 1]
+    become all zeros and black. Arrays of the wrong shape fail deep inside the backend.
+    Non-array inputs (datasets, generators) are not checked.
+    """
+    if not hasattr(images, "shape") or not hasattr(images, "dtype") or not model.inputs:
+        return
+    expected = tuple(model.inputs[0].shape[1:])
+    received = tuple(images.shape[1:])
+    if len(received) != len(expected) or any(
+        want is not None and want != got for want, got in zip(expected, received)
+    ):
+        raise ValueError(
+            f"Model {model.name!r} expects {what} of shape (N, {', '.join(map(str, expected))})"
+            f"; received {what} of shape {tuple(images.shape)}. Pass the arrays as "
+            f"`cnn_course.data.load` returns them (the model adds any channel axis itself)."
+        )
+    if model.inputs[0].dtype == "uint8" and str(images.dtype) != "uint8":
+        import numpy as np
+
+        values = np.asarray(images)
+        if values.size and (values.min() < 0 or values.max() > 255 or
+                            (values.max() <= 1.0 and not np.issubdtype(values.dtype,
+                                                                      np.integer))):
+            raise ValueError(
+                f"Model {model.name!r} takes raw uint8 images (0-255) and rescales them "
+                f"itself; received {what} of dtype {values.dtype} with values from "
+                f"{values.min():.3g} to {values.max():.3g}. Pass the images unscaled, as "
+                f"`cnn_course.data.load` returns them."
+            )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cnn_course.autodiff import input_gradient
 from cnn_course.receptive_field.annotate import annotate
 
 
@@ -39,31 +40,6 @@ class EffectiveReceptiveField:
     theoretical_rf: int
     ratio_50: float
     ratio_95: float
-
-
-def input_gradient(function, inputs: np.ndarray) -> np.ndarray:
-    """d(sum(function(inputs))) / d(inputs) on the active backend (TF, JAX or torch)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tensor = tf.convert_to_tensor(inputs)
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            total = tf.reduce_sum(function(tensor))
-        return tape.gradient(total, tensor).numpy()
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        return np.asarray(jax.grad(lambda x: jnp.sum(function(x)))(jnp.asarray(inputs)))
-    if backend == "torch":
-        import torch
-
-        tensor = torch.tensor(inputs, requires_grad=True)
-        function(tensor).sum().backward()
-        return tensor.grad.detach().cpu().numpy()
-    raise NotImplementedError(f"effective_receptive_field does not support backend {backend!r}")
 
 
 def _centred_side(mass: np.ndarray, centre: tuple[float, float], share: float) -> int:

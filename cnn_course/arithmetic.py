@@ -1,0 +1,186 @@
+"""Convolution arithmetic from the lectures, in plain NumPy: what a conv layer computes, how
+big its output is, what it costs.
+
+All functions use cross-correlation (what deep-learning libraries call convolution): the
+kernel slides over the input without being flipped. Arrays are (H, W) unless stated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair (h, w); received {name}={value}")
+    return int(value[0]), int(value[1])
+
+
+def corr2d(x: np.ndarray, k: np.ndarray, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1) -> np.ndarray:
+    """2-D cross-correlation of `x` with kernel `k`, zero padding on both sides.
+
+    >>> corr2d(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]))
+    array([[19., 25.],
+           [37., 43.]])
+    """
+    x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
+    if x.ndim != 2 or k.ndim != 2:
+        raise ValueError(f"corr2d expects 2-D x and k; received shapes {x.shape} and {k.shape}")
+    (sh, sw), (ph, pw), (dh, dw) = (_pair(stride, "stride"), _pair(padding, "padding"),
+                                    _pair(dilation, "dilation"))
+    x = np.pad(x, ((ph, ph), (pw, pw)))
+    kh, kw = (k.shape[0] - 1) * dh + 1, (k.shape[1] - 1) * dw + 1
+    out_h, out_w = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"Kernel of extent {(kh, kw)} does not fit in the padded input {x.shape}."
+        )
+    y = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[i * sh:i * sh + kh:dh, j * sw:j * sw + kw:dw]
+            y[i, j] = (window * k).sum()
+    return y
+
+
+def corr2d_multi_in(x: np.ndarray, k: np.ndarray, **kwargs) -> np.ndarray:
+    """Multi-channel input x (C, H, W), kernel k (C, kh, kw): one output channel, the sum of
+    the per-channel cross-correlations."""
+    x, k = np.asarray(x), np.asarray(k)
+    if x.shape[0] != k.shape[0]:
+        raise ValueError(
+            f"x has {x.shape[0]} channels but k has {k.shape[0]}; they must match."
+        )
+    return sum(corr2d(channel, kernel, **kwargs) for channel, kernel in zip(x, k))
+
+
+def corr2d_multi_in_out(x: np.ndarray, k: np.ndarray, **kwargs) -> np.ndarray:
+    """x (C, H, W), k (C_out, C, kh, kw) → (C_out, H', W'): one multi-input conv per output."""
+    return np.stack([corr2d_multi_in(x, kernel, **kwargs) for kernel in np.asarray(k)])
+
+
+def pool2d(x: np.ndarray, size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+           mode: str = "max", padding: int | Sequence[int] = 0) -> np.ndarray:
+    """Max or average pooling of a 2-D array; the stride defaults to the window (as Keras).
+    Padding adds -inf for max pooling (never chosen) and zeros for average pooling."""
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg'; received mode={mode!r}")
+    (ph_, pw_) = _pair(size, "size")
+    (sh, sw) = _pair(stride if stride is not None else size, "stride")
+    (ph, pw) = _pair(padding, "padding")
+    x = np.pad(np.asarray(x, dtype=float), ((ph, ph), (pw, pw)),
+               constant_values=-np.inf if mode == "max" else 0.0)
+    out_h, out_w = (x.shape[0] - ph_) // sh + 1, (x.shape[1] - pw_) // sw + 1
+    y = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[i * sh:i * sh + ph_, j * sw:j * sw + pw_]
+            y[i, j] = window.max() if mode == "max" else window.mean()
+    return y
+
+
+def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
+    """⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1, the output size of a conv or pooling layer."""
+    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def transposed_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
+                           output_padding: int = 0) -> int:
+    """(n − 1)·s + k − 2p + output_padding: the inverse of `conv_output_size`'s shape map."""
+    return (n - 1) * stride + k - 2 * padding + output_padding
+
+
+def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int = 0) -> int:
+    """How many identical conv layers shrink size `n` to `target` (e.g. 224 → 4 with 5x5)."""
+    count = 0
+    while n > target:
+        n = conv_output_size(n, k, stride, padding)
+        count += 1
+        if n < 1:
+            raise ValueError(f"The size skips past {target}: it reaches {n} after {count}.")
+    return count
+
+
+def conv_params(c_in: int, c_out: int, k: int | Sequence[int], bias: bool = True,
+                groups: int = 1) -> int:
+    """Weights of a (grouped) conv layer: k_h·k_w·(c_in/groups)·c_out (+ c_out biases)."""
+    kh, kw = _pair(k, "k")
+    return kh * kw * (c_in // groups) * c_out + (c_out if bias else 0)
+
+
+def depthwise_separable_params(c_in: int, c_out: int, k: int | Sequence[int],
+                               bias: bool = False) -> int:
+    """A k x k depthwise conv (one filter per input channel) then a 1x1 pointwise conv."""
+    kh, kw = _pair(k, "k")
+    return kh * kw * c_in + c_in * c_out + (c_out if bias else 0)
+
+
+def conv_macs(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int, c_out: int,
+              groups: int = 1) -> int:
+    """Multiply-accumulates of one conv layer: H_out·W_out·k_h·k_w·(c_in/groups)·c_out.
+    One MAC is a multiply and an add, so FLOPs ≈ 2 × MACs (see `conv_flops`)."""
+    (oh, ow), (kh, kw) = _pair(output_hw, "output_hw"), _pair(k, "k")
+    return oh * ow * kh * kw * (c_in // groups) * c_out
+
+
+def conv_flops(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int, c_out: int,
+               groups: int = 1) -> int:
+    """Floating-point operations: 2 per MAC (papers often say "FLOPs" for MACs: check)."""
+    return 2 * conv_macs(output_hw, k, c_in, c_out, groups)
+
+
+def stack_receptive_field(layers: Sequence[Sequence[int]]) -> list[int]:
+    """RF after each layer of a stack given as (kernel, stride[, dilation]) tuples:
+    r ← r + (k_e − 1)·j, j ← j·s."""
+    rf, jump, result = 1, 1, []
+    for spec in layers:
+        kernel, stride, dilation = (*spec, 1)[:3]
+        rf += dilation * (kernel - 1) * jump
+        jump *= stride
+        result.append(rf)
+    return result
+
+
+def rank_one_factors(kernel: np.ndarray, tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """(column, row) with `np.outer(column, row) == kernel`, if the kernel is separable.
+
+    A separable k x k kernel costs 2k multiplications per pixel instead of k²; its factors
+    come from the SVD. The column is scaled so its first non-zero entry is positive and its
+    entries are as small integers as the kernel allows (Sobel: [1, 2, 1] and [-1, 0, 1]).
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    u, s, vt = np.linalg.svd(kernel)
+    if s.size > 1 and s[1] > tolerance * max(s[0], 1.0):
+        raise ValueError(
+            f"The kernel has rank {int((s > tolerance * s[0]).sum())}, not 1: it is not "
+            f"separable into a column times a row."
+        )
+    column, row = u[:, 0] * s[0], vt[0]
+    nonzero = column[np.abs(column) > tolerance]
+    scale = nonzero[np.argmin(np.abs(nonzero))]  # smallest entry becomes ±1
+    return column / scale, row * scale
+
+
+def edge_shift_example() -> dict[str, np.ndarray]:
+    """The lecture's translation example: a vertical-edge detector [-1, 1] on an image X and
+    on X shifted by one pixel gives outputs shifted by one pixel; 2x2 max-pooling maps both
+    to the same output, so the pooled features tolerate the shift."""
+    x = np.zeros((6, 8))
+    x[:, 3:] = 1.0  # a dark-to-bright vertical edge between columns 2 and 3
+    shifted = np.roll(x, 1, axis=1)
+    shifted[:, 0] = 0.0
+    kernel = np.array([[-1.0, 1.0]])
+    y, y_shifted = corr2d(x, kernel), corr2d(shifted, kernel)
+    return {"x": x, "x_shifted": shifted, "kernel": kernel, "y": y, "y_shifted": y_shifted,
+            "pooled": pool2d(y, 2), "pooled_shifted": pool2d(y_shifted, 2)}
+
+
+def macs_to_gflops(macs: int) -> float:
+    """GFLOPs of a MAC count (2 FLOPs per MAC)."""
+    return 2 * macs / 1e9
