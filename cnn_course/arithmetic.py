@@ -164,7 +164,7 @@ def rank_one_factors(kernel: np.ndarray, tolerance: float = 1e-9) -> tuple[np.nd
     column, row = u[:, 0] * s[0], vt[0]
     nonzero = column[np.abs(column) > tolerance]
     scale = nonzero[np.argmin(np.abs(nonzero))]  # smallest entry becomes ±1
-    return column / scale, row * scale
+    return column / scale + 0.0, row * scale + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def edge_shift_example() -> dict[str, np.ndarray]:
@@ -184,3 +184,34 @@ def edge_shift_example() -> dict[str, np.ndarray]:
 def macs_to_gflops(macs: int) -> float:
     """GFLOPs of a MAC count (2 FLOPs per MAC)."""
     return 2 * macs / 1e9
+
+
+# Hand-made kernels from the lecture, applied with `corr2d`.
+CLASSIC_KERNELS = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
+    "vertical edge (Sobel x)": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float),
+    "horizontal edge (Sobel y)": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], float),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+    "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], float) / 16,
+}
+
+
+def grayscale(image: np.ndarray) -> np.ndarray:
+    """Luma (ITU-R 601) of an RGB image in [0, 1]; a 2-D image is only rescaled."""
+    image = np.asarray(image, float)
+    image = image / 255.0 if image.max() > 1 else image
+    if image.ndim == 2:
+        return image
+    return image[..., :3] @ np.array([0.299, 0.587, 0.114])
+
+
+def transposed_overlap_counts(size: int, kernel: int, stride: int) -> np.ndarray:
+    """How many input positions write to each output pixel of a transposed conv ('valid'):
+    with kernel 3 and stride 2 the counts alternate 1, 2, 1, 2 along each axis, which is the
+    checkerboard artifact (Odena et al. 2016); kernel 4, stride 2 overlaps evenly."""
+    out = (size - 1) * stride + kernel
+    counts = np.zeros((out, out), int)
+    for i in range(size):
+        for j in range(size):
+            counts[i * stride:i * stride + kernel, j * stride:j * stride + kernel] += 1
+    return counts

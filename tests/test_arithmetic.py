@@ -121,3 +121,26 @@ def test_edge_detector_shifts_and_pooling_restores():
 def test_corr2d_refuses_a_kernel_larger_than_the_input():
     with pytest.raises(ValueError, match="does not fit"):
         ar.corr2d(np.ones((2, 2)), np.ones((3, 3)))
+
+
+def test_stride2_k3_transposed_overlap_is_a_checkerboard():
+    counts = ar.transposed_overlap_counts(4, 3, 2)
+    assert counts.shape == (9, 9)
+    np.testing.assert_array_equal(counts[3, 1:8], [1, 2, 1, 2, 1, 2, 1])
+    np.testing.assert_array_equal(counts[4, 1:8], [2, 4, 2, 4, 2, 4, 2])
+    assert counts[2, 2] == 4 and counts[1, 1] == 1
+    even = ar.transposed_overlap_counts(4, 4, 2)[2:-2, 2:-2]
+    assert (even == 4).all()
+
+
+def test_classic_kernels_on_a_constant_image():
+    image = np.full((5, 5), 0.5)
+    assert np.allclose(ar.corr2d(image, ar.CLASSIC_KERNELS["Gaussian blur"]), 0.5)
+    assert np.allclose(ar.corr2d(image, ar.CLASSIC_KERNELS["vertical edge (Sobel x)"]), 0)
+    assert np.allclose(ar.corr2d(image, ar.CLASSIC_KERNELS["sharpen"]), 0.5)
+
+
+def test_grayscale_of_uint8_rgb():
+    image = np.zeros((2, 2, 3), np.uint8)
+    image[..., 1] = 255
+    np.testing.assert_allclose(ar.grayscale(image), 0.587)
