@@ -2,6 +2,7 @@
 
     python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
     python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
+    python scripts/normalize_notebooks.py --execute notebooks/X.ipynb     # store fresh outputs
 
 Outputs are kept unless asked (nbval compares the committed outputs of checked cells); a cell
 keeping outputs keeps its execution count (nbval refuses outputs without one).
@@ -15,6 +16,22 @@ import nbformat
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+
+
+def execute(path: str) -> None:
+    """Runs the notebook in its folder with its default parameters and saves the outputs.
+    Runs it makes go to a temporary logs folder, never into the repository's logs/."""
+    import os
+    import tempfile
+
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    os.environ["CNN_COURSE_LOGS_DIR"] = tempfile.mkdtemp(prefix="cnn-course-refresh-")
+    NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                   resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}
+                   ).execute()
+    nbformat.write(notebook, path)
 
 
 def normalize(path: str, clear_outputs: bool) -> None:
@@ -37,6 +54,9 @@ def normalize(path: str, clear_outputs: bool) -> None:
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     clear = "--clear-outputs" in arguments
-    for notebook_path in (argument for argument in arguments if argument != "--clear-outputs"):
+    run = "--execute" in arguments
+    for notebook_path in (argument for argument in arguments if not argument.startswith("--")):
+        if run:
+            execute(notebook_path)
         normalize(notebook_path, clear)
         print(f"normalised {notebook_path}")

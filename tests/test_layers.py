@@ -24,7 +24,7 @@ CASES = [
     (lambda: DeformableConv2D(4, 3), (2, 8, 8, 4), (27 * 18 + 18) + (9 * 3 * 4 + 4), 3),
     (lambda: CoordConv2D(4, 3), (2, 8, 8, 4), 9 * 5 * 4 + 4, 3),
     (lambda: LocalResponseNormalization(), (2, 8, 8, 3), 0, 1),
-    (lambda: SpatiallySeparableConv2D(4, 3), (2, 6, 6, 4), 3 * 3 * 4 + 3 * 4 * 4 + 4, 3),
+    (lambda: SpatiallySeparableConv2D(4, 3), (2, 6, 6, 4), 3 * 3 * 3 + 3 * 3 * 4 + 4, 3),
 ]
 IDS = ["locally_connected", "deformable", "coordconv", "lrn", "spatially_separable"]
 
@@ -120,3 +120,9 @@ def test_invalid_arguments_are_refused():
         LocalResponseNormalization(depth=4)
     with pytest.raises(ValueError, match="kernel_size must be one int"):
         SpatiallySeparableConv2D(4, (3, 5))
+
+
+def test_spatially_separable_saves_parameters():
+    inputs = keras.Input((16, 16, 16))
+    separable = keras.Model(inputs, SpatiallySeparableConv2D(32, 3, use_bias=False)(inputs))
+    assert separable.count_params() == 2304  # vs 4,608 for a 3x3 conv
