@@ -2,6 +2,7 @@
 
     cnn-course run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--logs-dir DIR]
     cnn-course report [--readme README.md] [--logs-dir logs]
+    cnn-course verify [RUN ...] [--logs-dir logs]
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="rebuild README.md's results from logs/")
     report.add_argument("--readme", type=Path, default=Path("README.md"))
     report.add_argument("--logs-dir", type=Path, default=Path("logs"))
+
+    verify = commands.add_parser(
+        "verify", help="re-evaluate runs' model.keras; must reproduce the logged accuracy")
+    verify.add_argument("runs", nargs="*", help="run names (default: every complete run)")
+    verify.add_argument("--logs-dir", type=Path, default=Path("logs"))
     return parser
 
 
@@ -41,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "verify":
+            return _verify(args)
         return _report(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"cnn-course {args.command}: error: {error}", file=sys.stderr)
@@ -81,6 +89,20 @@ def _report(args: argparse.Namespace) -> int:
     report.update_readme(args.readme, args.logs_dir)
     print(f"updated the results section of {args.readme} from {args.logs_dir}/")
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from cnn_course import runlog, verify
+
+    names = args.runs or [path.parent.name for path in sorted(args.logs_dir.glob("*/summary.json"))
+                          if runlog.read_summary(path.parent).get("status") == "complete"]
+    failures = 0
+    for name in names:
+        result = verify.verify_run(args.logs_dir / name)
+        failures += not result.reproduced
+        print(f"{'ok  ' if result.reproduced else 'FAIL'} {name}: logged {result.logged:.4f}, "
+              f"re-evaluated {result.measured:.4f} on {result.examples} test images")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import keras
 from keras import layers
 
 from cnn_course import training
-from cnn_course.schedules import OneCycle
+from cnn_course.schedules import one_cycle
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class Recipe:
                                                   name="random_translation"))
         return keras.Sequential(steps, name="augmentation") if steps else None
 
-    def schedule(self, steps_per_epoch: int, epochs: int) -> OneCycle:
-        return OneCycle(self.max_learning_rate, steps_per_epoch * epochs, self.warmup_fraction)
+    def schedule(self, steps_per_epoch: int, epochs: int):
+        return one_cycle(self.max_learning_rate, steps_per_epoch * epochs, self.warmup_fraction)
 
     def build_optimizer(self, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
         rate = self.schedule(steps_per_epoch, epochs)

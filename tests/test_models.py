@@ -106,10 +106,24 @@ def test_epoch_batches_reshuffle_every_epoch_without_repeats():
 
 
 def test_one_cycle_rises_then_anneals():
-    from cnn_course.schedules import OneCycle
+    from cnn_course.schedules import one_cycle
 
-    schedule = OneCycle(0.1, total_steps=100, warmup_fraction=0.2)
+    schedule = one_cycle(0.1, total_steps=100, warmup_fraction=0.2)
     rates = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 20, 60, 100)]
     assert rates[0] == pytest.approx(0.004) and rates[1] == pytest.approx(0.1)
     assert rates[1] > rates[2] > rates[3] == pytest.approx(1e-4)
-    assert OneCycle.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_a_model_trained_with_the_recipe_loads_with_plain_keras(tmp_path):
+    """No custom object in the saved optimizer: the .keras file loads without cnn_course."""
+    import subprocess
+    import sys
+
+    model = models.quickstart_net(filters=4)
+    recipes.MNIST.compile(model, examples=256, epochs=2)
+    model.save(tmp_path / "model.keras")
+    code = ("import keras; m = keras.saving.load_model(r'%s'); print(type(m.optimizer).__name__)"
+            % (tmp_path / "model.keras"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("SGD")
