@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def training_curves(
@@ -34,6 +35,7 @@ def training_curves(
                 axis.plot(epochs, values, style, marker="o", markersize=3, label=label)
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
         axis.legend()
     if title:
@@ -55,6 +57,7 @@ def compare_curves(
         axis.plot(epochs, values, marker="o", markersize=3, label=label)
     axis.set_xlabel("epoch")
     axis.set_ylabel(metric)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()

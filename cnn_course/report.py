@@ -36,6 +36,10 @@ def _duration(seconds) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
+def _seconds(value) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
 def _link(run_dir: Path, base: Path, name: str) -> str:
     return os.path.relpath(run_dir / name, base).replace(os.sep, "/")
 
@@ -57,6 +61,7 @@ def run_row(run_dir: Path, summary: dict, base: Path) -> str:
         f"| `{name}`{status} | {summary.get('model_name')} | {summary.get('params'):,} | "
         f"{data_label} | {epochs} | {_percent(summary.get('final_val_accuracy'))} | "
         f"{best_text} | {_percent(evaluation)} | {_duration(summary.get('wall_time_s'))} | "
+        f"{_seconds(summary.get('mean_epoch_s'))} | "
         f"{summary.get('backend')}/{summary.get('device')} | {' '.join(links)} |"
     )
 
@@ -91,8 +96,8 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str
         return "\n".join([*lines, "No runs in logs/ yet."])
     header = (
         "| run | model | params | data | epochs | final val acc | best val acc | evaluate | "
-        "wall time | backend/device | files |\n"
-        "|---|---|--:|---|--:|--:|--:|--:|--:|---|---|"
+        "wall time | per epoch | backend/device | files |\n"
+        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|---|---|"
     )
     for dataset in dict.fromkeys(str(summary.get("dataset")) for _, summary in runs):
         group = [(run_dir, summary) for run_dir, summary in runs

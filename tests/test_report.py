@@ -13,7 +13,7 @@ def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=
     summary = {"run_name": name, "model_name": "net", "params": 12345, "dataset": dataset,
                "sample": sample, "epochs_run": 20, "epochs_requested": 20,
                "final_val_accuracy": final, "best_val_accuracy": best, "best_epoch": 17,
-               "wall_time_s": 312.4, "status": "complete", "backend": "tensorflow",
+               "wall_time_s": 312.4, "mean_epoch_s": 15.62, "status": "complete", "backend": "tensorflow",
                "device": "cpu", "evaluation": {"accuracy": final}}
     (run_dir / "summary.json").write_text(json.dumps(summary))
     (run_dir / "train.log").write_text("Epoch 1/20\n469/469 - 15s - accuracy: 0.9\n")
@@ -37,7 +37,7 @@ def test_report_tables_every_run_between_the_markers(tmp_path, readme):
     assert text.startswith("# Title\n\nintro\n") and text.endswith("## After\n")
     assert "### MNIST" in text and "### CIFAR-10" in text
     assert "| `mnist_net` | net | 12,345 | mnist (full) | 20/20 | 99.42% | 99.51% (ep 17) |" in text
-    assert "82.31%" in text and "5 min 12 s" in text
+    assert "82.31%" in text and "| 5 min 12 s | 15.6 s |" in text
     assert "[history](logs/mnist_net/history.csv)" in text
     assert "<details>" in text and "Epoch 1/20" in text
 
