@@ -44,6 +44,13 @@ def _link(run_dir: Path, base: Path, name: str) -> str:
     return os.path.relpath(run_dir / name, base).replace(os.sep, "/")
 
 
+def last_epochs_minimum(run_dir: Path, count: int = 3) -> float | None:
+    """The lowest validation accuracy over the last `count` epochs (does a run *hold*)."""
+    values = [row.get("val_accuracy") for row in runlog.read_history(run_dir)[-count:]]
+    values = [value for value in values if value is not None]
+    return min(values) if values else None
+
+
 def run_row(run_dir: Path, summary: dict, base: Path) -> str:
     """One table row: what ran and how well, with links to the run's files."""
     name = summary["run_name"]
@@ -60,7 +67,8 @@ def run_row(run_dir: Path, summary: dict, base: Path) -> str:
     return (
         f"| `{name}`{status} | {summary.get('model_name')} | {summary.get('params'):,} | "
         f"{data_label} | {epochs} | {_percent(summary.get('final_val_accuracy'))} | "
-        f"{best_text} | {_percent(evaluation)} | {_duration(summary.get('wall_time_s'))} | "
+        f"{best_text} | {_percent(last_epochs_minimum(run_dir))} | {_percent(evaluation)} | "
+        f"{_duration(summary.get('wall_time_s'))} | "
         f"{_seconds(summary.get('mean_epoch_s'))} | "
         f"{summary.get('backend')}/{summary.get('device')} | {' '.join(links)} |"
     )
@@ -81,6 +89,30 @@ def run_details(run_dir: Path, summary: dict, base: Path) -> str:
     return "\n".join(parts)
 
 
+def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
+    """Per model, across full-data runs with different seeds: how the results spread."""
+    by_model: dict[str, list[tuple[Path, dict]]] = {}
+    for run_dir, summary in runs:
+        if not summary.get("sample") and summary.get("status") == "complete":
+            by_model.setdefault(summary.get("model_name"), []).append((run_dir, summary))
+    lines = []
+    for model_name, group in by_model.items():
+        if len({summary.get("seed") for _, summary in group}) < 2:
+            continue
+        finals = [summary["final_val_accuracy"] for _, summary in group]
+        holds = [last_epochs_minimum(run_dir) for run_dir, _ in group]
+        seeds = ", ".join(str(summary.get("seed")) for _, summary in group)
+        mean = sum(finals) / len(finals)
+        spread = (sum((value - mean) ** 2 for value in finals) / len(finals)) ** 0.5
+        lines += [
+            f"Across seeds ({seeds}), `{model_name}`: final {_percent(mean)} ± "
+            f"{100 * spread:.2f} (min {_percent(min(finals))}, max {_percent(max(finals))}); "
+            f"the worst of the last 3 epochs over all seeds: {_percent(min(holds))}.",
+            "",
+        ]
+    return lines
+
+
 def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
     """The Markdown between the markers: per dataset, a table of runs and their details."""
     base = Path(base).resolve()
@@ -95,9 +127,9 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."])
     header = (
-        "| run | model | params | data | epochs | final val acc | best val acc | evaluate | "
-        "wall time | per epoch | backend/device | files |\n"
-        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|---|---|"
+        "| run | model | params | data | epochs | final val acc | best val acc | "
+        "min of last 3 | evaluate | wall time | per epoch | backend/device | files |\n"
+        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|---|---|"
     )
     for dataset in dict.fromkeys(str(summary.get("dataset")) for _, summary in runs):
         group = [(run_dir, summary) for run_dir, summary in runs
@@ -105,6 +137,7 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str
         lines += [f"### {DATASET_TITLES.get(dataset, dataset)}", "", header]
         lines += [run_row(run_dir, summary, base) for run_dir, summary in group]
         lines.append("")
+        lines += seeds_table(group)
         lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -7,17 +7,18 @@ from cnn_course import report
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
 
-def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=0.9951):
+def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=0.9951, seed=0):
     run_dir = logs_dir / name
     run_dir.mkdir(parents=True)
     summary = {"run_name": name, "model_name": "net", "params": 12345, "dataset": dataset,
                "sample": sample, "epochs_run": 20, "epochs_requested": 20,
                "final_val_accuracy": final, "best_val_accuracy": best, "best_epoch": 17,
                "wall_time_s": 312.4, "mean_epoch_s": 15.62, "status": "complete", "backend": "tensorflow",
-               "device": "cpu", "evaluation": {"accuracy": final}}
+               "device": "cpu", "evaluation": {"accuracy": final}, "seed": seed}
     (run_dir / "summary.json").write_text(json.dumps(summary))
     (run_dir / "train.log").write_text("Epoch 1/20\n469/469 - 15s - accuracy: 0.9\n")
-    (run_dir / "history.csv").write_text("epoch\n1\n")
+    (run_dir / "history.csv").write_text(
+        "epoch,val_accuracy\n1,0.95\n2,0.9941\n3,%s\n4,0.9939\n" % final)
     return run_dir
 
 
@@ -36,7 +37,8 @@ def test_report_tables_every_run_between_the_markers(tmp_path, readme):
     assert "old text" not in text
     assert text.startswith("# Title\n\nintro\n") and text.endswith("## After\n")
     assert "### MNIST" in text and "### CIFAR-10" in text
-    assert "| `mnist_net` | net | 12,345 | mnist (full) | 20/20 | 99.42% | 99.51% (ep 17) |" in text
+    assert ("| `mnist_net` | net | 12,345 | mnist (full) | 20/20 | 99.42% | 99.51% (ep 17) | "
+            "99.39% | 99.42% |") in text
     assert "82.31%" in text and "| 5 min 12 s | 15.6 s |" in text
     assert "[history](logs/mnist_net/history.csv)" in text
     assert "<details>" in text and "Epoch 1/20" in text
@@ -61,3 +63,12 @@ def test_report_refuses_a_readme_without_markers(tmp_path):
     path.write_text("# no markers\n")
     with pytest.raises(ValueError, match="must contain the markers"):
         report.update_readme(path, tmp_path)
+
+
+def test_report_summarises_seeds_of_the_same_model(tmp_path, readme):
+    write_run(tmp_path / "logs", "tiny", final=0.9945, seed=0)
+    write_run(tmp_path / "logs", "tiny-seed1", final=0.9941, seed=1)
+    report.update_readme(readme, tmp_path / "logs")
+    text = readme.read_text()
+    assert "Across seeds (0, 1), `net`: final 99.43% ± 0.02 (min 99.41%, max 99.45%)" in text
+    assert "worst of the last 3 epochs over all seeds: 99.39%" in text
