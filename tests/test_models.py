@@ -127,3 +127,31 @@ def test_a_model_trained_with_the_recipe_loads_with_plain_keras(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("SGD")
+
+
+def all_layers(model):
+    """Every layer at any depth (nested models and wrappers included)."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
+
+
+def test_cifar10_student_uses_depthwise_separable_convolutions_only():
+    model = models.cifar10_separable_net(augmentation=keras.Sequential(
+        [layers.RandomFlip("horizontal")], name="augmentation"))
+    found = list(all_layers(model))
+    assert not [layer for layer in found if isinstance(layer, (layers.Conv2D, layers.Dense))]
+    assert any(isinstance(layer, layers.SeparableConv2D) for layer in found)
+    assert any(isinstance(layer, layers.BatchNormalization) for layer in found)
+    assert any(isinstance(layer, layers.Dropout) for layer in found)
+    assert model.count_params() < 100_000
+    assert tuple(model.inputs[0].shape) == (None, 32, 32, 3) and model.inputs[0].dtype == "uint8"
+
+
+def test_cifar10_student_sees_the_whole_image_before_pooling():
+    from cnn_course import receptive_field as rf
+
+    rows = rf.annotate(models.cifar10_separable_net())
+    before_pooling = [row for row in rows if row.kind == "SeparableConv2D"][-1]
+    assert before_pooling.rf[0] >= 32

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import keras
 
-from cnn_course.models.cifar10 import cifar10_base_net
+from cnn_course.models.cifar10 import cifar10_base_net, cifar10_separable_net
 from cnn_course.models.inputs import raw_image_input
 from cnn_course.models.mnist import mnist_net, mnist_net_tiny, quickstart_net
 
@@ -17,6 +17,7 @@ BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "mnist_net": mnist_net,
     "mnist_net_tiny": mnist_net_tiny,
     "cifar10_base_net": cifar10_base_net,
+    "cifar10_separable_net": cifar10_separable_net,
 }
 
 
@@ -27,5 +28,6 @@ def build(name: str, **kwargs) -> keras.Model:
     return BUILDERS[name](**kwargs)
 
 
-__all__ = ["BUILDERS", "build", "cifar10_base_net", "mnist_net", "mnist_net_tiny",
+__all__ = ["BUILDERS", "build", "cifar10_base_net", "cifar10_separable_net", "mnist_net",
+           "mnist_net_tiny",
            "quickstart_net", "raw_image_input"]

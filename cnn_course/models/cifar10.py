@@ -30,3 +30,42 @@ def cifar10_base_net(num_classes: int = 10) -> keras.Model:
     x = layers.Dropout(0.5, name="fc2_dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="cifar10_base_net")
+
+
+def _separable_block(x, filters: int, name: str, strides: int = 1, dilation: int = 1):
+    """SeparableConv2D 3x3 (no bias: BatchNorm follows) → BatchNorm → ReLU."""
+    x = layers.SeparableConv2D(filters, 3, strides=strides, dilation_rate=dilation,
+                               padding="same", use_bias=False, name=f"{name}_sepconv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def cifar10_separable_net(
+    widths: tuple[int, int, int] = (64, 96, 128),
+    stem: int = 32,
+    dropout: float = 0.1,
+    num_classes: int = 10,
+    augmentation: keras.layers.Layer | None = None,
+) -> keras.Model:
+    """The assignment's student network: depthwise separable convolutions only.
+
+    No Conv2D anywhere (the 1x1 projection is `SeparableConv2D(k, 1)`), BatchNorm after every
+    conv, dropout between stages, fewer than 100,000 parameters, global average pooling.
+    Three stages at 32, 16 and 8 pixels, downsampling with stride-2 separable convs; the last
+    conv is dilated (d=2) so the receptive field before pooling (39) exceeds the 32x32 image.
+    """
+    inputs, x = raw_image_input((32, 32, 3), augmentation=augmentation)
+    x = _separable_block(x, stem, "stem")
+    for stage, filters in enumerate(widths, start=1):
+        strides = 1 if stage == 1 else 2
+        x = _separable_block(x, filters, f"stage{stage}_1", strides=strides)
+        x = _separable_block(x, filters, f"stage{stage}_2",
+                             dilation=2 if stage == len(widths) else 1)
+        if stage < len(widths):
+            x = _separable_block(x, filters, f"stage{stage}_3")
+        if dropout:
+            x = layers.Dropout(dropout, name=f"stage{stage}_dropout")(x)
+    x = layers.SeparableConv2D(num_classes, 1, name="classifier")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Activation("softmax", name="softmax")(x)
+    return keras.Model(inputs, outputs, name="cifar10_separable_net")
