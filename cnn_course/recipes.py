@@ -27,6 +27,8 @@ class Recipe:
         rotation_degrees: random rotation of up to ± this many degrees (0: off).
         shift: random translation of up to this fraction of the image (0: off).
         flip: random horizontal flips (never for digits).
+        erasing: cutout: erase one random rectangle of up to this fraction of each side
+            (0: off; needs Keras >= 3.9 for `keras.layers.RandomErasing`).
     """
 
     batch_size: int = 128
@@ -38,6 +40,7 @@ class Recipe:
     rotation_degrees: float = 0.0
     shift: float = 0.0
     flip: bool = False
+    erasing: float = 0.0
 
     def augmentation(self) -> keras.layers.Layer | None:
         """Preprocessing layers (active only in training), or None when all are off."""
@@ -50,6 +53,14 @@ class Recipe:
         if self.shift:
             steps.append(layers.RandomTranslation(self.shift, self.shift, fill_mode="constant",
                                                   name="random_translation"))
+        if self.erasing:
+            if not hasattr(layers, "RandomErasing"):
+                raise ValueError(
+                    f"erasing={self.erasing} needs keras.layers.RandomErasing (Keras >= 3.9); "
+                    f"this is Keras {keras.__version__}. Upgrade Keras or set erasing=0."
+                )
+            steps.append(layers.RandomErasing(factor=1.0, scale=(0.02, self.erasing**2),
+                                              value_range=(0, 1), name="random_erasing"))
         return keras.Sequential(steps, name="augmentation") if steps else None
 
     def schedule(self, steps_per_epoch: int, epochs: int):
@@ -74,6 +85,11 @@ class Recipe:
     def as_dict(self) -> dict:
         return asdict(self)
 
+
+# CIFAR-10 student (a starting point, not yet tuned on full runs): flips, shifts of up to 4
+# pixels, cutout; SGD + one-cycle with weight decay.
+CIFAR10 = Recipe(batch_size=128, max_learning_rate=0.1, optimizer="sgd", momentum=0.9,
+                 warmup_fraction=0.25, weight_decay=5e-4, flip=True, shift=0.125, erasing=0.4)
 
 # MNIST: small rotations and shifts (digits are never flipped); SGD + one-cycle.
 MNIST = Recipe(batch_size=128, max_learning_rate=0.05, optimizer="sgd", momentum=0.9,

@@ -310,7 +310,16 @@ def _register_defaults() -> None:
         "Normalization", "Rescaling", "Identity", "RandomFlip", "RandomRotation",
         "RandomTranslation", "RandomZoom", "RandomContrast", "RandomBrightness", "Masking",
     )
-    for name in pointwise_names:
+    # Augmentation layers are the identity at inference, which is the network RFs describe
+    # (blur or elastic transforms mix positions only while training).
+    augmentation_names = (
+        "RandomErasing", "RandomColorJitter", "RandomGrayscale", "RandomHue", "RandomSaturation",
+        "RandomSharpness", "RandomPosterization", "RandomInvert", "RandomShear",
+        "RandomPerspective", "RandomElasticTransform", "RandomGaussianBlur",
+        "RandomColorDegeneration", "AugMix", "RandAugment", "CutMix", "MixUp", "Solarization",
+        "AutoContrast", "Equalization",
+    )
+    for name in (*pointwise_names, *augmentation_names):
         cls = getattr(layers, name, None)
         if cls is not None:
             register_geometry(cls, pointwise)
