@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cnn_course import runlog
+from cnn_course import runfiles
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
@@ -21,7 +21,7 @@ def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
     """(run folder, summary) of every run under `logs_dir`, sorted by dataset then name."""
     runs = []
     for summary_path in sorted(Path(logs_dir).glob("*/summary.json")):
-        runs.append((summary_path.parent, runlog.read_summary(summary_path.parent)))
+        runs.append((summary_path.parent, runfiles.read_summary(summary_path.parent)))
     return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
 
 
@@ -46,7 +46,7 @@ def _link(run_dir: Path, base: Path, name: str) -> str:
 
 def last_epochs_minimum(run_dir: Path, count: int = 3) -> float | None:
     """The lowest validation accuracy over the last `count` epochs (does a run *hold*)."""
-    values = [row.get("val_accuracy") for row in runlog.read_history(run_dir)[-count:]]
+    values = [row.get("val_accuracy") for row in runfiles.read_history(run_dir)[-count:]]
     values = [value for value in values if value is not None]
     return min(values) if values else None
 
@@ -156,7 +156,7 @@ def update_readme(
     head, rest = text.split(START_MARKER)
     _, tail = rest.split(END_MARKER)
     section = results_section(logs_dir, readme_path.parent)
-    runlog.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
+    runfiles.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
 
 

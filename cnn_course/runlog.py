@@ -16,16 +16,11 @@ and rewritten whole, so a run resumed after an interruption has no lost or dupli
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import json
-import math
 import os
 import re
-import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,18 +28,19 @@ import keras
 import numpy as np
 
 from cnn_course import environment
+from cnn_course.runfiles import (  # noqa: F401  (re-exported: the run's file API)
+    HISTORY_COLUMNS,
+    atomic_path,
+    atomic_write_text,
+    history_csv,
+    keras_log_lines,
+    read_history,
+    read_summary,
+    summarize_history,
+)
 
 LOGS_ENV_VAR = "CNN_COURSE_LOGS_DIR"
 NOTEBOOK_ENV_VAR = "CNN_COURSE_NOTEBOOK"
-HISTORY_COLUMNS = (
-    "epoch",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "epoch_seconds",
-)
 # Files a run writes itself; a fresh run removes earlier copies of exactly these.
 RUN_FILES = ("history.csv", "train.log", "summary.json", "model.keras", "model.md", "curves.png")
 BACKUP_DIR_NAME = "backup"
@@ -73,74 +69,6 @@ def run_directory(run_name: str, logs_dir: str | os.PathLike | None = None) -> P
             f"(it becomes a folder name under logs/), e.g. 'mnist_net-seed1'."
         )
     return resolve_logs_dir(logs_dir) / run_name
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yields a temporary path beside `path` (same suffix); moves it into place on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
-    )
-    os.close(handle)
-    os.unlink(temporary)  # some writers (Keras) refuse to overwrite
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Writes `text` to `path` so that readers see the old or the new file, never half."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def read_history(run_dir: str | os.PathLike) -> list[dict]:
-    """The rows of a run's `history.csv`, numbers parsed; [] when there is none."""
-    path = Path(run_dir) / "history.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        {key: (int(value) if key == "epoch" else _number(value)) for key, value in row.items()}
-        for row in rows
-    ]
-
-
-def read_summary(run_dir: str | os.PathLike) -> dict:
-    """A run's `summary.json`."""
-    return json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
-
-
-def history_csv(rows: Sequence[Mapping[str, float]]) -> str:
-    """The CSV text of history rows: the standard columns first, any extra metrics after."""
-    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _format_number(row.get(key)) for key in writer.fieldnames})
-    return buffer.getvalue()
-
-
-def keras_log_lines(row: Mapping[str, float], epochs: int, steps: int | None) -> str:
-    """One epoch as Keras' `fit(verbose=2)` prints it (two lines)."""
-    seconds = row.get("epoch_seconds") or 0.0
-    parts = [f"{steps}/{steps}" if steps else "-", f"{seconds:.0f}s"]
-    if steps:
-        parts.append(f"{1000 * seconds / steps:.0f}ms/step")
-    metrics = sorted(key for key in row if key not in ("epoch", "epoch_seconds", "learning_rate"))
-    for key in [*metrics, "learning_rate"]:
-        value = row.get(key)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        parts.append(f"{key}: {value:.4e}" if key == "learning_rate" else f"{key}: {value:.4f}")
-    return f"Epoch {row['epoch']}/{epochs}\n" + " - ".join(parts) + "\n"
 
 
 class RunLogger(keras.callbacks.Callback):
@@ -192,28 +120,6 @@ class RunLogger(keras.callbacks.Callback):
             updated_at=_now(),
         )
         atomic_write_text(self.run_dir / "summary.json", json.dumps(self.summary, indent=2) + "\n")
-
-
-def summarize_history(rows: Sequence[Mapping[str, float]]) -> dict:
-    """Best and final validation accuracy, training time, from history rows."""
-    if not rows:
-        return {}
-    result = {
-        "train_time_s": round(sum(row.get("epoch_seconds") or 0.0 for row in rows), 2),
-        "mean_epoch_s": round(
-            sum(row.get("epoch_seconds") or 0.0 for row in rows) / len(rows), 2
-        ),
-    }
-    scored = [row for row in rows if row.get("val_accuracy") is not None]
-    if scored:
-        best = max(scored, key=lambda row: row["val_accuracy"])
-        result.update(
-            best_val_accuracy=best["val_accuracy"],
-            best_epoch=best["epoch"],
-            final_val_accuracy=rows[-1].get("val_accuracy"),
-            final_val_loss=rows[-1].get("val_loss"),
-        )
-    return result
 
 
 def current_learning_rate(model: keras.Model) -> float | None:
@@ -359,15 +265,3 @@ def record_evaluation(
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _number(text: str) -> float | None:
-    return None if text in ("", None) else float(text)
-
-
-def _format_number(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
