@@ -11,6 +11,7 @@ course machines step times were bimodal between processes, so run it several tim
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import keras
@@ -27,18 +28,23 @@ def main() -> None:
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--kwargs", default="{}", help='builder arguments as JSON, e.g. '
+                        '\'{"widths": [48, 96, 128]}\'')
     args = parser.parse_args()
     environment.set_seed(0, deterministic=False)
     (x, y), _ = data.load(DATASETS.get(args.model, "cifar10"))
     x, y = x[: args.batch_size * args.steps], y[: args.batch_size * args.steps]
-    model = models.build(args.model)
+    kwargs = {key: tuple(value) if isinstance(value, list) else value
+              for key, value in json.loads(args.kwargs).items()}
+    model = models.build(args.model, **kwargs)
     training.compile_classifier(model, keras.optimizers.Adam(), jit_compile=args.jit)
     batches = training.EpochBatches(x, y, args.batch_size)
     model.fit(batches, epochs=1, steps_per_epoch=5, verbose=0)  # compile and warm up
     started = time.perf_counter()
     model.fit(batches, epochs=1, verbose=0)
     per_step = 1000 * (time.perf_counter() - started) / len(batches)
-    print(f"{args.model} backend={keras.backend.backend()} jit={args.jit} "
+    print(f"{args.model} {kwargs} params={model.count_params():,} "
+          f"backend={keras.backend.backend()} jit={args.jit} "
           f"device={environment.device_name()}: {per_step:.0f} ms/step")
 
 

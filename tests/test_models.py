@@ -155,3 +155,8 @@ def test_cifar10_student_sees_the_whole_image_before_pooling():
     rows = rf.annotate(models.cifar10_separable_net())
     before_pooling = [row for row in rows if row.kind == "SeparableConv2D"][-1]
     assert before_pooling.rf[0] >= 32
+
+
+def test_cifar10_student_depths_must_match_widths():
+    with pytest.raises(ValueError, match="one entry per stage"):
+        models.cifar10_separable_net(widths=(32, 64), depths=(1, 2, 3))
