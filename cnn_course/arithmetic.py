@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+def as_pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
+    """(h, w) from an int or a pair, with an error naming the argument."""
     if isinstance(value, (int, np.integer)):
         return int(value), int(value)
     if len(value) != 2:
@@ -31,8 +32,8 @@ def corr2d(x: np.ndarray, k: np.ndarray, stride: int | Sequence[int] = 1,
     x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
     if x.ndim != 2 or k.ndim != 2:
         raise ValueError(f"corr2d expects 2-D x and k; received shapes {x.shape} and {k.shape}")
-    (sh, sw), (ph, pw), (dh, dw) = (_pair(stride, "stride"), _pair(padding, "padding"),
-                                    _pair(dilation, "dilation"))
+    (sh, sw), (ph, pw), (dh, dw) = (as_pair(stride, "stride"), as_pair(padding, "padding"),
+                                    as_pair(dilation, "dilation"))
     x = np.pad(x, ((ph, ph), (pw, pw)))
     kh, kw = (k.shape[0] - 1) * dh + 1, (k.shape[1] - 1) * dw + 1
     out_h, out_w = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
@@ -70,9 +71,9 @@ def pool2d(x: np.ndarray, size: int | Sequence[int], stride: int | Sequence[int]
     Padding adds -inf for max pooling (never chosen) and zeros for average pooling."""
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg'; received mode={mode!r}")
-    (ph_, pw_) = _pair(size, "size")
-    (sh, sw) = _pair(stride if stride is not None else size, "stride")
-    (ph, pw) = _pair(padding, "padding")
+    (ph_, pw_) = as_pair(size, "size")
+    (sh, sw) = as_pair(stride if stride is not None else size, "stride")
+    (ph, pw) = as_pair(padding, "padding")
     x = np.pad(np.asarray(x, dtype=float), ((ph, ph), (pw, pw)),
                constant_values=-np.inf if mode == "max" else 0.0)
     out_h, out_w = (x.shape[0] - ph_) // sh + 1, (x.shape[1] - pw_) // sw + 1
@@ -110,14 +111,14 @@ def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int =
 def conv_params(c_in: int, c_out: int, k: int | Sequence[int], bias: bool = True,
                 groups: int = 1) -> int:
     """Weights of a (grouped) conv layer: k_h·k_w·(c_in/groups)·c_out (+ c_out biases)."""
-    kh, kw = _pair(k, "k")
+    kh, kw = as_pair(k, "k")
     return kh * kw * (c_in // groups) * c_out + (c_out if bias else 0)
 
 
 def depthwise_separable_params(c_in: int, c_out: int, k: int | Sequence[int],
                                bias: bool = False) -> int:
     """A k x k depthwise conv (one filter per input channel) then a 1x1 pointwise conv."""
-    kh, kw = _pair(k, "k")
+    kh, kw = as_pair(k, "k")
     return kh * kw * c_in + c_in * c_out + (c_out if bias else 0)
 
 
@@ -125,7 +126,7 @@ def conv_macs(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int,
               groups: int = 1) -> int:
     """Multiply-accumulates of one conv layer: H_out·W_out·k_h·k_w·(c_in/groups)·c_out.
     One MAC is a multiply and an add, so FLOPs ≈ 2 × MACs (see `conv_flops`)."""
-    (oh, ow), (kh, kw) = _pair(output_hw, "output_hw"), _pair(k, "k")
+    (oh, ow), (kh, kw) = as_pair(output_hw, "output_hw"), as_pair(k, "k")
     return oh * ow * kh * kw * (c_in // groups) * c_out
 
 

@@ -15,18 +15,10 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from cnn_course.arithmetic import as_pair
 from cnn_course.receptive_field import conv_like, pointwise, register_geometry
 
 PACKAGE = "cnn_course"
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        return value, value
-    value = tuple(int(item) for item in value)
-    if len(value) != 2:
-        raise ValueError(f"{name} must be an int or a pair; received {name}={value}")
-    return value
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -41,8 +33,8 @@ class LocallyConnected2D(layers.Layer):
                  kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.strides = as_pair(strides, "strides")
         self.padding = "valid"
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -99,7 +91,7 @@ class DeformableConv2D(layers.Layer):
     def __init__(self, filters: int, kernel_size=3, use_bias: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
-        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = (1, 1)
         self.padding = "same"
         self.use_bias = use_bias
@@ -167,8 +159,8 @@ class CoordConv2D(layers.Layer):
                  activation=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.strides = as_pair(strides, "strides")
         self.padding = padding
         self.dilation_rate = (1, 1)
         self.activation = keras.activations.get(activation)
@@ -278,5 +270,5 @@ class SpatiallySeparableConv2D(layers.Layer):
 
 for _layer_class in (LocallyConnected2D, DeformableConv2D, CoordConv2D,
                      SpatiallySeparableConv2D):
-    register_geometry(_layer_class, conv_like(dilation_rate="_none"))
+    register_geometry(_layer_class, conv_like(dilation_rate=None))
 register_geometry(LocalResponseNormalization, pointwise)

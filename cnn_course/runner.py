@@ -80,14 +80,16 @@ def parse_value(text: str) -> object:
 
 
 def check_parameters(
-    notebook_path: str | os.PathLike, parameters: Mapping[str, object]
+    notebook_path: str | os.PathLike,
+    parameters: Mapping[str, object],
+    defaults: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """Validates names and types against the notebook's defaults; returns the checked values.
 
     An int is accepted where a float is expected; a parameter whose default is None accepts
-    anything.
+    anything. `defaults` saves re-reading the notebook when the caller has them.
     """
-    defaults = notebook_parameters(notebook_path)
+    defaults = notebook_parameters(notebook_path) if defaults is None else defaults
     unknown = sorted(set(parameters) - set(defaults))
     if unknown:
         valid = ", ".join(f"{name}={value!r}" for name, value in defaults.items())
@@ -139,8 +141,8 @@ def run_notebook(
     notebook_path = Path(notebook_path).resolve()
     if not notebook_path.is_file():
         raise FileNotFoundError(f"Notebook not found: {notebook_path}")
-    checked = check_parameters(notebook_path, dict(parameters or {}))
     defaults = notebook_parameters(notebook_path)
+    checked = check_parameters(notebook_path, dict(parameters or {}), defaults)
     run_name = checked.get("run_name", defaults.get("run_name")) or notebook_path.stem
     logs_path = runlog.resolve_logs_dir(logs_dir)
     if "logs_dir" in defaults:

@@ -7,6 +7,7 @@ import numpy as np
 from keras import layers
 
 from cnn_course.layers import CoordConv2D
+from cnn_course.models.inputs import raw_image_input
 
 
 def coordinate_regression_data(count: int, size: int = 16, seed: int = 0):
@@ -44,8 +45,6 @@ def bn_order_net(order: str, filters: int = 16) -> keras.Model:
     """
     if order not in ("before", "after"):
         raise ValueError(f"order must be 'before' or 'after'; received order={order!r}")
-    from cnn_course.models.inputs import raw_image_input
-
     inputs, x = raw_image_input((28, 28))
     for index, width in enumerate((filters, filters, filters * 2), start=1):
         x = layers.Conv2D(width, 3, use_bias=False, name=f"conv{index}")(x)

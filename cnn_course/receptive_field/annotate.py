@@ -75,9 +75,6 @@ def _row(name, layer, context: LayerContext, result: Geometry, output_shape, inp
         None if axis.start is None or axis.extents[0] is None else -axis.extents[0][0]
         for axis in axes
     )
-    padding = context.padding
-    if padding is not None and any(pad is None for pad in padding):
-        padding = tuple(pad for pad in padding)
     return LayerRow(
         layer=name,
         kind=type(layer).__name__,
@@ -88,7 +85,7 @@ def _row(name, layer, context: LayerContext, result: Geometry, output_shape, inp
         jump=tuple(None if result.is_global else _plain(axis.jump) for axis in axes),
         rf=tuple(axis.rf for axis in axes),
         start=starts,
-        padding=padding,
+        padding=context.padding,
         aligned=context.aligned,
         uniform=all(axis.uniform for axis in axes),
         empty_rf=any(axis.has_empty for axis in axes),

@@ -244,11 +244,9 @@ def union(sources: Sequence[AxisMap]) -> tuple[AxisMap, bool]:
     starts = {source.start for source in sources}
     aligned = len(jumps) == 1 and len(starts) == 1
     period = math.lcm(*(source.period for source in sources))
-    if len(jumps) == 1:
-        steps = [period // source.period * source.shift for source in sources]
-        shift = steps[0]
-    else:
-        shift = max(period // source.period * source.shift for source in sources)
+    # Equal jumps give every input the same shift per common period; unequal ones take the
+    # largest (the union is then exact only near unit 0).
+    shift = max(period // source.period * source.shift for source in sources)
     extents = []
     for position in range(period):
         seen = [source.extent(position) for source in sources]

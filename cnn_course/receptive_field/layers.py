@@ -127,20 +127,20 @@ def pointwise(layer, context: LayerContext) -> Geometry:
 
 def conv_like(
     kernel_size: str = "kernel_size",
-    strides: str = "strides",
-    dilation_rate: str = "dilation_rate",
-    padding: str = "padding",
+    strides: str | None = "strides",
+    dilation_rate: str | None = "dilation_rate",
+    padding: str | None = "padding",
 ) -> GeometryFn:
-    """A sliding window read from the layer's attributes (any missing one defaults to 1 /
-    'valid'); the rank is the length of the kernel size."""
+    """A sliding window read from the layer's attributes; an attribute named None (or missing
+    on the layer) means stride 1, no dilation, 'valid'. The rank is the kernel size's length."""
 
     def fn(layer, context: LayerContext) -> Geometry:
         kernel = getattr(layer, kernel_size)
         rank = len(kernel) if not isinstance(kernel, int) else len(context.input_shapes[0]) - 2
         kernels = _tuple(kernel, rank)
-        stride = _tuple(getattr(layer, strides, None) or 1, rank)
-        dilation = _tuple(getattr(layer, dilation_rate, None) or 1, rank)
-        mode = getattr(layer, padding, "valid")
+        stride = _tuple(strides and getattr(layer, strides, None) or 1, rank)
+        dilation = _tuple(dilation_rate and getattr(layer, dilation_rate, None) or 1, rank)
+        mode = padding and getattr(layer, padding, None) or "valid"
         mode = mode.lower() if isinstance(mode, str) else mode
         out_sizes = context.output_sizes(layer, rank)
         axes, pads = [], []
@@ -156,7 +156,7 @@ def conv_like(
 
 
 def _pooling(layer, context: LayerContext) -> Geometry:
-    return conv_like(kernel_size="pool_size", dilation_rate="_no_dilation")(layer, context)
+    return conv_like(kernel_size="pool_size", dilation_rate=None)(layer, context)
 
 
 def _transposed(layer, context: LayerContext) -> Geometry:

@@ -48,7 +48,7 @@ def _cells(row: LayerRow) -> list[str]:
         rf += " (max)"
     return [
         f"{row.layer} ({row.kind})",
-        str(tuple(row.output_shape)).replace("None", "None"),
+        str(tuple(row.output_shape)),
         f"{row.params:,}",
         _macs(row.macs) if row.macs else "0",
         rf,
