@@ -47,6 +47,7 @@ def training_curves(
 def compare_curves(
     histories: Mapping[str, Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]]],
     metric: str = "val_accuracy",
+    title: str | None = None,
 ) -> Figure:
     """One metric of several runs on one axis (e.g. the validation accuracy of two networks)."""
     figure, axis = plt.subplots(figsize=(7, 4))
@@ -60,6 +61,8 @@ def compare_curves(
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend()
+    if title:
+        axis.set_title(title)
     figure.tight_layout()
     return figure
 

@@ -1,7 +1,9 @@
 """Builds the README's results section from `logs/*/summary.json`; numbers are never typed.
 
 The section lives between two markers in README.md and is replaced whole on every run of
-`cnn-course report`; everything outside the markers is left as it is.
+`cnn-course report`; everything outside the markers is left as it is. Where a dataset has two
+or more full-data runs, the report also draws their validation curves on one axis into
+`logs/<dataset>_val_accuracy.png`.
 """
 
 from __future__ import annotations
@@ -75,11 +77,9 @@ def run_row(run_dir: Path, summary: dict, base: Path) -> str:
 
 
 def run_details(run_dir: Path, summary: dict, base: Path) -> str:
-    """Collapsible layer table, curves and epoch log of one run."""
-    parts = [f"<details><summary><code>{summary['run_name']}</code>: layers, curves and "
-             f"epoch log</summary>\n"]
-    if (run_dir / "model.md").is_file():
-        parts.append((run_dir / "model.md").read_text(encoding="utf-8").strip() + "\n")
+    """Collapsible curves and epoch log of one run."""
+    parts = [f"<details><summary><code>{summary['run_name']}</code>: curves and epoch log"
+             f"</summary>\n"]
     if (run_dir / "curves.png").is_file():
         parts.append(f"![curves of {summary['run_name']}]({_link(run_dir, base, 'curves.png')})\n")
     if (run_dir / "train.log").is_file():
@@ -113,6 +113,51 @@ def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
     return lines
 
 
+def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
+    """Each model's layer table (output size, RF, params per layer) once, from its run's
+    `model.md`; full-data runs first, so the table shown is the one the claims come from."""
+    shown: set = set()
+    lines = []
+    for run_dir, summary in sorted(runs, key=lambda run: bool(run[1].get("sample"))):
+        model_name = summary.get("model_name")
+        if model_name in shown or not (run_dir / "model.md").is_file():
+            continue
+        shown.add(model_name)
+        lines += [(run_dir / "model.md").read_text(encoding="utf-8").strip(), ""]
+    return ["#### Models", "", *lines] if lines else []
+
+
+def comparison_runs(runs: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
+    """The full-data runs (no samples) that have a history to draw."""
+    return [(run_dir, summary) for run_dir, summary in runs
+            if not summary.get("sample") and runfiles.read_history(run_dir)]
+
+
+def write_comparison_plot(runs: list[tuple[Path, dict]], path: Path, title: str) -> bool:
+    """Draws the validation accuracy per epoch of `runs` on one axis into `path` (PNG).
+
+    Returns False, writing nothing, when fewer than two runs qualify. The PNG carries no
+    software-version metadata, so the same logs give the same file on every machine.
+    """
+    runs = comparison_runs(runs)
+    if len(runs) < 2:
+        return False
+    import matplotlib.pyplot as plt
+
+    from cnn_course import plots
+
+    histories = {
+        f"{summary['run_name']} ({summary.get('params', 0):,} params)":
+            runfiles.read_history(run_dir)
+        for run_dir, summary in runs
+    }
+    figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
+    with runfiles.atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
+    plt.close(figure)
+    return True
+
+
 def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
     """The Markdown between the markers: per dataset, a table of runs and their details."""
     base = Path(base).resolve()
@@ -138,6 +183,11 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str
         lines += [run_row(run_dir, summary, base) for run_dir, summary in group]
         lines.append("")
         lines += seeds_table(group)
+        title = f"{DATASET_TITLES.get(dataset, dataset)}: validation accuracy per epoch"
+        plot_path = Path(logs_dir).resolve() / f"{dataset}_val_accuracy.png"
+        if write_comparison_plot(group, plot_path, title):
+            lines += [f"![{title}]({_link(plot_path.parent, base, plot_path.name)})", ""]
+        lines += model_tables(group)
         lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
     return "\n".join(lines).rstrip() + "\n"
 

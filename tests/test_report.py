@@ -72,3 +72,39 @@ def test_report_summarises_seeds_of_the_same_model(tmp_path, readme):
     text = readme.read_text()
     assert "Across seeds (0, 1), `net`: final 99.43% ± 0.02 (min 99.41%, max 99.45%)" in text
     assert "worst of the last 3 epochs over all seeds: 99.39%" in text
+
+
+def test_report_draws_the_validation_curves_of_full_runs_on_one_plot(tmp_path, readme):
+    write_run(tmp_path / "logs", "cifar10_base", dataset="cifar10", final=0.82)
+    write_run(tmp_path / "logs", "cifar10_separable", dataset="cifar10", final=0.88)
+    report.update_readme(readme, tmp_path / "logs")
+    plot = tmp_path / "logs" / "cifar10_val_accuracy.png"
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert "(logs/cifar10_val_accuracy.png)" in readme.read_text()
+
+
+def test_report_draws_no_comparison_for_a_single_or_sample_run(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    write_run(tmp_path / "logs", "quickstart", sample=True)
+    report.update_readme(readme, tmp_path / "logs")
+    assert not (tmp_path / "logs" / "mnist_val_accuracy.png").exists()
+    assert "val_accuracy.png" not in readme.read_text()
+
+
+def test_report_comparison_plot_is_the_same_file_on_a_second_run(tmp_path, readme):
+    write_run(tmp_path / "logs", "a")
+    write_run(tmp_path / "logs", "b", final=0.99)
+    report.update_readme(readme, tmp_path / "logs")
+    first = (tmp_path / "logs" / "mnist_val_accuracy.png").read_bytes()
+    report.update_readme(readme, tmp_path / "logs")
+    assert (tmp_path / "logs" / "mnist_val_accuracy.png").read_bytes() == first
+
+
+def test_report_shows_each_model_table_once_outside_the_details(tmp_path, readme):
+    for name, seed in (("tiny", 0), ("tiny-seed1", 1)):
+        run_dir = write_run(tmp_path / "logs", name, seed=seed)
+        (run_dir / "model.md").write_text("**net**\n\n| Layer (type) | Output | RF |\n")
+    report.update_readme(readme, tmp_path / "logs")
+    text = readme.read_text()
+    assert text.count("| Layer (type) | Output | RF |") == 1
+    assert text.index("#### Models") < text.index("<details>")
