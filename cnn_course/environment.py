@@ -82,6 +82,31 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
+# What a run's result depends on: uncommitted edits here make `git_commit` an incomplete record.
+CODE_PATHS = ("cnn_course", "notebooks", "pyproject.toml", "requirements.txt")
+
+
+def uncommitted_changes(
+    path: str | os.PathLike | None = None, code_paths: tuple[str, ...] = CODE_PATHS
+) -> list[str] | None:
+    """Tracked files under `code_paths` (relative to the checkout's top) that differ from the
+    commit, so a run made with uncommitted code says so; None outside git."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--",
+             *(f":(top){code_path}" for code_path in code_paths)],
+            cwd=path or os.getcwd(),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return [line[3:] for line in result.stdout.splitlines() if line.strip()]
+
+
 def describe() -> dict:
     """Backend, device, versions and platform, as stored in every run's summary."""
     return {

@@ -193,6 +193,7 @@ def fit_logged(
         "parameters": dict(parameters or {}),
         "notebook": os.environ.get(NOTEBOOK_ENV_VAR),
         "git_commit": environment.git_commit(),
+        "uncommitted_changes": environment.uncommitted_changes(),
         **environment.describe(),
         "started_at": previous.get("started_at", _now()),
         "resumed": resuming or bool(previous.get("resumed")),

@@ -68,7 +68,7 @@ def test_summary_records_the_run(tmp_path):
     rows = runlog.read_history(tmp_path / "tiny-run")
     assert summary["final_val_accuracy"] == rows[-1]["val_accuracy"]
     assert summary["best_val_accuracy"] == max(row["val_accuracy"] for row in rows)
-    for key in ("versions", "device", "git_commit", "wall_time_s", "parameters", "best_epoch"):
+    for key in ("versions", "device", "git_commit", "uncommitted_changes", "wall_time_s", "parameters", "best_epoch"):
         assert key in summary
 
 
