@@ -71,6 +71,11 @@ class LocallyConnected2D(layers.Layer):
         out_h, out_w = self._output_hw(input_shape[1], input_shape[2])
         return input_shape[0], out_h, out_w, self.filters
 
+    def count_macs(self, input_shape, output_shape) -> int:
+        """As many as the equivalent 'valid' Conv2D: only the weights differ per position."""
+        kh, kw = self.kernel_size
+        return output_shape[1] * output_shape[2] * kh * kw * input_shape[-1] * self.filters
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "strides": self.strides,
@@ -144,6 +149,15 @@ class DeformableConv2D(layers.Layer):
     def compute_output_shape(self, input_shape):
         return (*input_shape[:3], self.filters)
 
+    def count_macs(self, input_shape, output_shape) -> int:
+        """The offset conv (3x3, C → 2·taps), four bilinear weights per sampled value, and the
+        kernel over the sampled taps."""
+        height, width, channels = input_shape[1:]
+        taps = self.kernel_size[0] * self.kernel_size[1]
+        offsets = height * width * 9 * channels * 2 * taps
+        sampling = height * width * taps * channels * 4
+        return offsets + sampling + height * width * taps * channels * self.filters
+
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "use_bias": self.use_bias}
@@ -184,6 +198,11 @@ class CoordConv2D(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return self.conv.compute_output_shape((*input_shape[:-1], input_shape[-1] + 2))
+
+    def count_macs(self, input_shape, output_shape) -> int:
+        """A Conv2D over C + 2 channels (the two coordinate channels cost like any other)."""
+        kh, kw = self.kernel_size
+        return output_shape[1] * output_shape[2] * kh * kw * (input_shape[-1] + 2) * self.filters
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
@@ -261,6 +280,13 @@ class SpatiallySeparableConv2D(layers.Layer):
             height = None if input_shape[1] is None else (input_shape[1] - kernel) // stride + 1
             width = None if input_shape[2] is None else (input_shape[2] - kernel) // stride + 1
         return input_shape[0], height, width, self.filters
+
+    def count_macs(self, input_shape, output_shape) -> int:
+        """k·C per output of the k x 1 conv (at the output height, the input width), then k·C
+        per output of the 1 x k conv."""
+        kernel, channels = self.kernel_size[0], input_shape[-1]
+        vertical = output_shape[1] * input_shape[2] * kernel * channels * channels
+        return vertical + output_shape[1] * output_shape[2] * kernel * channels * self.filters
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

@@ -126,3 +126,36 @@ def test_spatially_separable_saves_parameters():
     inputs = keras.Input((16, 16, 16))
     separable = keras.Model(inputs, SpatiallySeparableConv2D(32, 3, use_bias=False)(inputs))
     assert separable.count_params() == 2304  # vs 4,608 for a 3x3 conv
+
+
+def _macs(layer, input_shape=(8, 8, 3)) -> int:
+    inputs = keras.Input(input_shape)
+    model = keras.Model(inputs, layer(inputs))
+    return rf.annotate(model)[-1].macs
+
+
+@pytest.mark.parametrize(
+    "custom, keras_equivalent",
+    [
+        (lambda: LocallyConnected2D(4, 3, strides=2), lambda: keras.layers.Conv2D(4, 3, 2)),
+        (lambda: SpatiallySeparableConv2D(4, 3, strides=2, padding="same"),
+         lambda: keras.Sequential([keras.layers.Conv2D(3, (3, 1), (2, 1), padding="same"),
+                                   keras.layers.Conv2D(4, (1, 3), (1, 2), padding="same")])),
+    ],
+    ids=["locally_connected", "spatially_separable"],
+)
+def test_custom_layer_macs_equal_those_of_its_keras_equivalent(custom, keras_equivalent):
+    equivalent = keras_equivalent()
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, equivalent(inputs))
+    expected = sum(row.macs for row in rf.annotate(model))
+    assert _macs(custom()) == expected > 0
+
+
+def test_coordconv_macs_count_the_two_coordinate_channels():
+    assert _macs(CoordConv2D(4, 3)) == 8 * 8 * 9 * (3 + 2) * 4
+
+
+def test_deformable_macs_count_offsets_sampling_and_kernel():
+    offsets, sampling, kernel = 64 * 9 * 3 * 18, 64 * 9 * 3 * 4, 64 * 9 * 3 * 4
+    assert _macs(DeformableConv2D(4, 3)) == offsets + sampling + kernel
