@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,27 @@ def test_report_shows_each_model_table_once_outside_the_details(tmp_path, readme
     text = readme.read_text()
     assert text.count("| Layer (type) | Output | RF |") == 1
     assert text.index("#### Models") < text.index("<details>")
+
+
+def test_report_leaves_out_runs_that_are_not_complete(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    running = write_run(tmp_path / "logs", "still_training")
+    summary = json.loads((running / "summary.json").read_text())
+    (running / "summary.json").write_text(json.dumps({**summary, "status": "running"}))
+    report.update_readme(readme, tmp_path / "logs")
+    assert "`mnist_net`" in readme.read_text() and "still_training" not in readme.read_text()
+
+
+def test_readme_section_reads_back_what_update_readme_wrote(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    section = report.update_readme(readme, tmp_path / "logs")
+    assert report.readme_section(readme) == section
+    assert report.results_section(tmp_path / "logs", tmp_path, draw_plots=False) == section
+
+
+def test_committed_readme_results_match_the_committed_logs():
+    """The README's results are generated from logs/, never edited by hand: regenerate them
+    with `cnn-course report` after a run."""
+    root = Path(__file__).resolve().parents[1]
+    expected = report.results_section(root / "logs", root, draw_plots=False)
+    assert report.readme_section(root / "README.md") == expected
