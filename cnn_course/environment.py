@@ -67,19 +67,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit(path: str | os.PathLike | None = None) -> str | None:
-    """The commit of the checkout holding `path` (default: the cwd), or None outside git."""
+def _git(arguments: list[str], path: str | os.PathLike | None) -> str | None:
+    """stdout of `git <arguments>` run in `path` (default: the cwd); None outside git."""
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=path or os.getcwd(),
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+        result = subprocess.run(["git", *arguments], cwd=path or os.getcwd(),
+                                capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str | None:
+    """The commit of the checkout holding `path` (default: the cwd), or None outside git."""
+    output = _git(["rev-parse", "HEAD"], path)
+    return output.strip() or None if output is not None else None
 
 
 # What a run's result depends on: uncommitted edits here make `git_commit` an incomplete record.
@@ -91,20 +92,11 @@ def uncommitted_changes(
 ) -> list[str] | None:
     """Tracked files under `code_paths` (relative to the checkout's top) that differ from the
     commit, so a run made with uncommitted code says so; None outside git."""
-    try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--",
-             *(f":(top){code_path}" for code_path in code_paths)],
-            cwd=path or os.getcwd(),
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
+    output = _git(["status", "--porcelain", "--untracked-files=no", "--",
+                   *(f":(top){code_path}" for code_path in code_paths)], path)
+    if output is None:
         return None
-    if result.returncode != 0:
-        return None
-    return [line[3:] for line in result.stdout.splitlines() if line.strip()]
+    return [line[3:] for line in output.splitlines() if line.strip()]
 
 
 def describe() -> dict:
