@@ -126,14 +126,18 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     return ["#### Models", "", *lines] if lines else []
 
 
-def comparison_runs(runs: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
-    """The full-data runs (no samples) that have a history to draw."""
-    return [(run_dir, summary) for run_dir, summary in runs
-            if not summary.get("sample") and runfiles.read_history(run_dir)]
+def comparison_histories(runs: list[tuple[Path, dict]]) -> dict[str, list[dict]]:
+    """Plot label → history rows of the full-data runs (no samples) that have a history."""
+    histories = {}
+    for run_dir, summary in runs:
+        rows = [] if summary.get("sample") else runfiles.read_history(run_dir)
+        if rows:
+            histories[f"{summary['run_name']} ({summary.get('params', 0):,} params)"] = rows
+    return histories
 
 
-def write_comparison_plot(runs: list[tuple[Path, dict]], path: Path, title: str) -> None:
-    """Draws the validation accuracy per epoch of `runs` on one axis into `path` (PNG).
+def write_comparison_plot(histories: dict[str, list[dict]], path: Path, title: str) -> None:
+    """Draws the validation accuracy per epoch of `histories` on one axis into `path` (PNG).
 
     The PNG carries no software-version metadata, so the same logs and matplotlib give the
     same file.
@@ -142,11 +146,6 @@ def write_comparison_plot(runs: list[tuple[Path, dict]], path: Path, title: str)
 
     from cnn_course import plots
 
-    histories = {
-        f"{summary['run_name']} ({summary.get('params', 0):,} params)":
-            runfiles.read_history(run_dir)
-        for run_dir, summary in comparison_runs(runs)
-    }
     figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
     with runfiles.atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
@@ -187,9 +186,10 @@ def results_section(
         lines += seeds_table(group)
         title = f"{DATASET_TITLES.get(dataset, dataset)}: validation accuracy per epoch"
         plot_path = Path(logs_dir).resolve() / f"{dataset}_val_accuracy.png"
-        if len(comparison_runs(group)) >= 2:
+        histories = comparison_histories(group)
+        if len(histories) >= 2:
             if draw_plots:
-                write_comparison_plot(group, plot_path, title)
+                write_comparison_plot(histories, plot_path, title)
             lines += [f"![{title}]({_link(plot_path.parent, base, plot_path.name)})", ""]
         lines += model_tables(group)
         lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
