@@ -6,7 +6,10 @@
   learning_rate, epoch_seconds);
 - `train.log`: the Keras-style lines the course's READMEs paste;
 - `summary.json`: what ran, on what, and how well (rewritten each epoch; `status` says whether
-  the run is complete);
+  the run is complete). Its top-level environment (`git_commit`, `uncommitted_changes`,
+  `backend`, `device`, `versions`) is the process that trained last; `segments` has one entry
+  per process that trained the run (first epoch, commit, uncommitted changes, backend, device,
+  start time), so a resumed run still says where each of its epochs came from;
 - `model.keras` (the final model, taking raw uint8 images), `model.md` (its layer table) and
   `curves.png`, at the end.
 
@@ -86,6 +89,7 @@ class RunLogger(keras.callbacks.Callback):
         self.rows = read_history(self.run_dir)
         self._epoch_start = 0.0
         self._session_start = 0.0
+        self._segment_pending = True
         self._previous_wall = float(self.summary.get("wall_time_s") or 0.0)
 
     def on_train_begin(self, logs=None):
@@ -93,6 +97,10 @@ class RunLogger(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
+        if self._segment_pending:  # only now is the epoch BackupAndRestore resumes from known
+            self._segment_pending = False
+            if self.summary.get("segments"):
+                self.summary["segments"][-1]["first_epoch"] = epoch + 1
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
@@ -180,6 +188,16 @@ def fit_logged(
         for name in RUN_FILES:
             (run_dir / name).unlink(missing_ok=True)
     previous = read_summary(run_dir) if resuming and (run_dir / "summary.json").is_file() else {}
+    process = {
+        "git_commit": environment.git_commit(),
+        "uncommitted_changes": environment.uncommitted_changes(),
+        **environment.describe(),
+    }
+    segment = {
+        "first_epoch": None,
+        **{key: process[key] for key in ("git_commit", "uncommitted_changes", "backend", "device")},
+        "started_at": _now(),
+    }
     summary = {
         "run_name": run_name,
         "model_name": model.name,
@@ -192,12 +210,11 @@ def fit_logged(
         "batch_size": batch_size,
         "parameters": dict(parameters or {}),
         "notebook": os.environ.get(NOTEBOOK_ENV_VAR),
-        "git_commit": environment.git_commit(),
-        "uncommitted_changes": environment.uncommitted_changes(),
-        **environment.describe(),
-        "started_at": previous.get("started_at", _now()),
+        **process,
+        "started_at": previous.get("started_at", segment["started_at"]),
         "resumed": resuming or bool(previous.get("resumed")),
         "wall_time_s": previous.get("wall_time_s", 0.0),
+        "segments": [*previous.get("segments", []), segment],
     }
     logger = RunLogger(run_dir, summary, epochs)
     history = model.fit(

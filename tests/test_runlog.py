@@ -101,6 +101,25 @@ def test_resumed_run_has_no_lost_or_duplicated_epochs(tmp_path):
     assert summary["resumed"] is True and summary["epochs_run"] == 5
 
 
+def test_fresh_run_has_one_segment_from_epoch_one(tmp_path):
+    fit(tmp_path)
+    summary = runlog.read_summary(tmp_path / "tiny-run")
+    assert [segment["first_epoch"] for segment in summary["segments"]] == [1]
+    segment = summary["segments"][0]
+    assert segment["git_commit"] == summary["git_commit"]
+    assert segment["backend"] == keras.backend.backend()
+    assert segment["started_at"] == summary["started_at"]
+
+
+def test_resumed_run_records_each_segment_with_its_first_epoch(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
+    fit(tmp_path, epochs=5)
+    summary = runlog.read_summary(tmp_path / "tiny-run")
+    assert [segment["first_epoch"] for segment in summary["segments"]] == [1, 3]
+    assert summary["started_at"] == summary["segments"][0]["started_at"]
+
+
 def test_fresh_run_refuses_a_trained_model(tmp_path):
     model = tiny_model()
     x, y = tiny_images()
