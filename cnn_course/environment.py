@@ -79,8 +79,7 @@ def _git(arguments: list[str], path: str | os.PathLike | None) -> str | None:
 
 def git_commit(path: str | os.PathLike | None = None) -> str | None:
     """The commit of the checkout holding `path` (default: the cwd), or None outside git."""
-    output = _git(["rev-parse", "HEAD"], path)
-    return output.strip() or None if output is not None else None
+    return (_git(["rev-parse", "HEAD"], path) or "").strip() or None
 
 
 # What a run's result depends on: uncommitted edits here make `git_commit` an incomplete record.

@@ -89,7 +89,6 @@ class RunLogger(keras.callbacks.Callback):
         self.rows = read_history(self.run_dir)
         self._epoch_start = 0.0
         self._session_start = 0.0
-        self._segment_pending = True
         self._previous_wall = float(self.summary.get("wall_time_s") or 0.0)
 
     def on_train_begin(self, logs=None):
@@ -97,10 +96,10 @@ class RunLogger(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
-        if self._segment_pending:  # only now is the epoch BackupAndRestore resumes from known
-            self._segment_pending = False
-            if self.summary.get("segments"):
-                self.summary["segments"][-1]["first_epoch"] = epoch + 1
+        segments = self.summary.get("segments")
+        if segments and segments[-1]["first_epoch"] is None:
+            # Only now is the epoch that BackupAndRestore resumes from known.
+            segments[-1]["first_epoch"] = epoch + 1
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
