@@ -1,40 +1,60 @@
-# Two entry points (see README): `make run` runs the main job, `make test` the whole test suite.
-# Each creates .venv and installs what it needs on first use.
+# The README's two commands: `make run` runs the main job, `make test` the whole test suite.
+# Each creates .venv and installs what it needs on first use. `make` alone lists the targets.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 NOTEBOOK ?= notebooks/00_quickstart.ipynb
+# Your own runs go to runs/ (git-ignored); the committed results live in logs/.
+RUNS_DIR ?= runs
 ARGS ?=
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
 # nbval compares the committed outputs of cells marked NBVAL_CHECK_OUTPUT; the papermill smoke
 # test (tests/test_notebooks.py) already executes every notebook.
 NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 
-.PHONY: run test unit-tests report clean-venv
+.PHONY: help run test unit-tests report check-report clean-venv
+.DEFAULT_GOAL := help
+
+## List the targets.
+help:
+	@echo "make run     the quick start (MNIST sample, ~1 min) as a logged run in $(RUNS_DIR)/quickstart/"
+	@echo "             (again: replaces your own earlier quick start; full data: ARGS=\"-p sample False\")"
+	@echo "make test    every test: unit tests on TensorFlow and JAX, notebooks, nbval, report check"
+	@echo "make report  rebuild README.md's results from logs/"
+	@echo "make clean-venv  remove $(VENV)"
+	@echo "First use installs $(VENV) (TensorFlow, JAX, Jupyter: about 3 GB, a few minutes)."
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -e .
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml setup.py
+	@echo "Installing cnn-course and TensorFlow into $(VENV) (about 2.8 GB; a few minutes)..."
+	$(PIP) -r requirements.txt -e .
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@echo "Installing the test tools and JAX into $(VENV)..."
+	$(PIP) -r requirements-test.txt
 	touch $@
 
-## The main job: the quick-start notebook on the embedded sample, logged into logs/.
-## Full data: make run ARGS="-p sample False"
+## The main job: the quick-start notebook on the embedded sample, logged into runs/.
 run: $(VENV)/.installed
-	$(BIN)/cnn-course run $(NOTEBOOK) $(ARGS)
+	$(BIN)/cnn-course run $(NOTEBOOK) --logs-dir $(RUNS_DIR) --overwrite $(ARGS)
 
-## Unit tests under TensorFlow (default) and JAX, then notebook smoke runs and nbval.
+## Unit tests under TensorFlow (default) and JAX, notebook smoke runs (both backends), nbval,
+## and the README's results against logs/.
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q -m "not notebook" tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m "not notebook" tests
 	$(BIN)/python -m pytest -q -m notebook tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m notebook tests
 	$(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
+	$(BIN)/cnn-course report --check
 
 ## Rebuild the README's results section from logs/*/summary.json.
 report: $(VENV)/.installed
 	$(BIN)/cnn-course report
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,65 +1,137 @@
 """The `cnn-course` command (also `python -m cnn_course`).
 
+    cnn-course list                                   notebooks, their parameters and defaults
     cnn-course run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--logs-dir DIR]
-    cnn-course report [--readme README.md] [--logs-dir logs]
+                   [--overwrite] [--restart] [--verbose]
+    cnn-course results [--logs-dir logs]              the results table, on the terminal
+    cnn-course report [--check] [--readme README.md] [--logs-dir logs]
     cnn-course verify [RUN ...] [--logs-dir logs]
+    cnn-course notebooks [DIR]                        copy the course notebooks out
+    cnn-course --version
+
+Exit codes: 0 done; 1 a run failed, a check found a difference; 2 bad input (nothing ran).
+Nothing here imports Keras or TensorFlow before the input is checked.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from pathlib import Path
 
-import yaml
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+# papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
+PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
+                     "Executing Cell", "<Figure size",
+                     "Ending Cell", "Black is not installed")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cnn-course", description="Run course notebooks as logged runs; build the report."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+    from cnn_course import __version__
 
-    run = commands.add_parser("run", help="execute a notebook with papermill into logs/<run>/")
-    run.add_argument("notebook", type=Path)
+    parser = argparse.ArgumentParser(
+        prog="cnn-course",
+        description="Run the course's notebooks as logged runs; report and verify results.",
+        epilog="Exit codes: 0 done, 1 a run failed or a check found a difference, "
+               "2 bad input (nothing ran).")
+    parser.add_argument("--version", action="version", version=f"cnn-course {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("list", help="the course notebooks with their parameters")
+
+    run = commands.add_parser(
+        "run", help="execute a notebook with papermill into logs/<run_name>/",
+        description="Execute a notebook as a logged run. An interrupted run resumes when the "
+                    "same command is run again; a complete run is kept unless --overwrite.")
+    run.add_argument("notebook", metavar="NOTEBOOK",
+                     help="a notebook file, or the name of a course notebook "
+                          "(e.g. 00_quickstart or quickstart; see `cnn-course list`)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                     metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
+                     metavar=("NAME", "VALUE"),
+                     help="set a parameter (repeatable); `cnn-course list` shows them")
     run.add_argument("-f", "--parameters-file", type=Path,
                      help="YAML file of parameters (lists and dicts go here)")
     run.add_argument("--logs-dir", type=Path, default=None,
                      help="where run folders go (default: $CNN_COURSE_LOGS_DIR or ./logs)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace a complete run of the same name (kept until the new one "
+                          "completes)")
+    run.add_argument("--restart", action="store_true",
+                     help="start an interrupted or failed run over (deletes its checkpoint)")
     run.add_argument("--timeout", type=int, default=None,
                      help="per-cell execution timeout in seconds (default: 4 hours)")
+    run.add_argument("--verbose", action="store_true",
+                     help="also show papermill's progress and the libraries' start-up messages")
+
+    results = commands.add_parser("results", help="the results table of logs/ (writes nothing)")
+    results.add_argument("--logs-dir", type=Path, default=Path("logs"))
 
     report = commands.add_parser("report", help="rebuild README.md's results from logs/")
     report.add_argument("--readme", type=Path, default=Path("README.md"))
     report.add_argument("--logs-dir", type=Path, default=Path("logs"))
+    report.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when README.md or the plots are out of date")
 
     verify = commands.add_parser(
         "verify", help="re-evaluate runs' model.keras; must reproduce the logged accuracy")
-    verify.add_argument("runs", nargs="*", help="run names (default: every complete run)")
+    verify.add_argument("runs", nargs="*", metavar="RUN",
+                        help="run names (default: every complete run)")
     verify.add_argument("--logs-dir", type=Path, default=Path("logs"))
+
+    notebooks = commands.add_parser("notebooks", help="copy the course notebooks into DIR")
+    notebooks.add_argument("directory", nargs="?", type=Path, default=Path("notebooks"),
+                           metavar="DIR", help="destination folder (default: ./notebooks)")
+    notebooks.add_argument("--force", action="store_true", help="replace files already there")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "verify":
-            return _verify(args)
-        return _report(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"cnn-course {args.command}: error: {error}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
-    import logging
+    import yaml
 
     from cnn_course import runner
 
+    args = build_parser().parse_args(argv)
+    handlers = {"run": _run, "list": _list, "results": _results, "report": _report,
+                "verify": _verify, "notebooks": _notebooks}
+    try:
+        return handlers[args.command](args)
+    except runner.RunFailedError as error:
+        return _fail(args, error, EXIT_FAILED)
+    except (ValueError, FileNotFoundError, FileExistsError, yaml.YAMLError) as error:
+        return _fail(args, error, EXIT_BAD_INPUT)  # RunError, parameter and notebook errors
+    except OSError as error:  # a full disk, a read-only folder, a vanished file
+        where = f" ({error.filename})" if error.filename else ""
+        return _fail(args, f"{error.strerror or error}{where}. Nothing complete was replaced; "
+                           f"free the space or fix the folder, then run the same command again.",
+                     EXIT_FAILED)
+    except KeyboardInterrupt:
+        print(f"cnn-course {args.command}: interrupted. Run the same command again to resume.",
+              file=sys.stderr)
+        return 130
+
+
+def _fail(args: argparse.Namespace, error: object, code: int) -> int:
+    text = " ".join(str(error).split()) if not hasattr(error, "problem") else _yaml_words(error)
+    print(f"cnn-course {args.command}: error: {text}", file=sys.stderr)
+    return code
+
+
+def _yaml_words(error) -> str:
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"the parameters file is not valid YAML: {error.problem}{where}."
+
+
+def _run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from cnn_course import notebooks, runner
+
+    notebook = notebooks.resolve(args.notebook)
     parameters: dict = {}
     if args.parameters_file:
         loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
@@ -68,41 +140,104 @@ def _run(args: argparse.Namespace) -> int:
         parameters.update(loaded)
     for name, value in args.parameter:
         parameters[name] = runner.parse_value(value)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _show_progress(verbose=args.verbose)
     timeout = args.timeout if args.timeout is not None else runner.DEFAULT_TIMEOUT_S
-    try:
-        import papermill.exceptions
+    output = runner.run_notebook(notebook, parameters, logs_dir=args.logs_dir,
+                                 overwrite=args.overwrite, restart=args.restart,
+                                 timeout_s=timeout, verbose=args.verbose)
+    run_dir = output.parent
+    print(f"\nrun folder: {run_dir}")
+    for name in ("curves.png", "summary.json"):
+        if (run_dir / name).is_file():
+            print(f"  {name}: {run_dir / name}")
+    print(f"  executed notebook: {output}")
+    return 0
 
-        output = runner.run_notebook(args.notebook, parameters, logs_dir=args.logs_dir,
-                                     timeout_s=timeout)
-    except papermill.exceptions.PapermillExecutionError as error:
-        print(f"cnn-course run: the notebook failed in cell {error.exec_count}: "
-              f"{error.ename}: {error.evalue}", file=sys.stderr)
-        return 1
-    print(f"executed notebook: {output}")
+
+def _show_progress(verbose: bool) -> None:
+    """Cell outputs (one line per epoch) stream to the console as the kernel prints them."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.levelno >= logging.ERROR or (
+            record.levelno == logging.INFO
+            and not str(record.getMessage()).startswith(PAPERMILL_CHATTER)))
+        handler.terminator = ""  # cell outputs carry their own newlines
+    logger = logging.getLogger("papermill")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _list(args: argparse.Namespace) -> int:
+    from cnn_course import notebooks, runner
+
+    for path in notebooks.paths():
+        specs = runner.notebook_parameter_specs(path)
+        print(f"{path.stem}  ({notebooks.title(path)})")
+        for spec in specs.values():
+            comment = f"  # {spec.comment}" if spec.comment else ""
+            print(f"    {spec.name}: {spec.type_name} = {spec.default!r}{comment}")
+        print()
+    print("Run one: cnn-course run NAME [-p NAME VALUE]...   e.g. cnn-course run 00_quickstart "
+          "-p epochs 5")
+    return 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    from cnn_course import report
+
+    print(report.terminal_table(args.logs_dir))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from cnn_course import report
 
+    if args.check:
+        problems = report.check(args.readme, args.logs_dir)
+        for problem in problems:
+            print(f"out of date: {problem}", file=sys.stderr)
+        if problems:
+            print("Run `cnn-course report` to regenerate them.", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{args.readme} and the plots in {args.logs_dir}/ match the runs.")
+        return 0
     report.update_readme(args.readme, args.logs_dir)
     print(f"updated the results section of {args.readme} from {args.logs_dir}/")
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from cnn_course import runlog, verify
+    from cnn_course import runfiles, verify
 
-    names = args.runs or [path.parent.name for path in sorted(args.logs_dir.glob("*/summary.json"))
-                          if runlog.read_summary(path.parent).get("status") == "complete"]
+    runs = runfiles.list_runs(args.logs_dir)
+    if args.runs:
+        known = {run.name: run for run in runs}
+        missing = [name for name in args.runs if name not in known]
+        if missing:
+            raise ValueError(f"No run named {', '.join(map(repr, missing))} in {args.logs_dir}/. "
+                             f"Runs there: {', '.join(known) or 'none'}.")
+        runs = [known[name] for name in args.runs]
+    else:
+        runs = [run for run in runs if run.state() == runfiles.COMPLETE]
     failures = 0
-    for name in names:
-        result = verify.verify_run(args.logs_dir / name)
-        failures += not result.reproduced
-        print(f"{'ok  ' if result.reproduced else 'FAIL'} {name}: logged {result.logged:.4f}, "
-              f"re-evaluated {result.measured:.4f} on {result.examples} test images")
-    return 1 if failures else 0
+    for run in runs:
+        outcome = verify.verify_or_skip(run)
+        failures += outcome.startswith("FAIL")
+        print(outcome)
+    return EXIT_FAILED if failures else 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from cnn_course import notebooks
+
+    copied = notebooks.copy_to(args.directory, force=args.force)
+    print(f"copied {len(copied)} notebooks into {args.directory}/:")
+    for path in copied:
+        print(f"  {path.name}")
+    print(f"Run one: cnn-course run {args.directory / copied[0].name}" if copied else "")
+    return 0
 
 
 if __name__ == "__main__":

@@ -237,5 +237,6 @@ def load(
         f"`keras.datasets.{name}.load_data()`) in a folder and set {ENV_VAR} to it "
         f"({ENV_VAR} is {env_state}). On the course machines: "
         f"`../shared/bin/get-datasets ~/data && export {ENV_VAR}=~/data`. "
-        f"For a quick try without the full set, use load({name!r}, sample=True)."
+        f"For a quick try without the full set, use the embedded sample: `-p sample True` with "
+        f"`cnn-course run`, or `load({name!r}, sample=True)` in Python."
     )

@@ -13,13 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keras
-
 MINIMUM_KERAS = (3, 5)
 
 
 def check_keras_version() -> None:
     """Refuses Keras 2 (tf.keras), whose layer names and defaults this course does not use."""
+    import keras  # here, not at the top: tools that only read runs stay light
+
     major_minor = tuple(int(part) for part in keras.__version__.split(".")[:2])
     if major_minor < MINIMUM_KERAS:
         raise ImportError(
@@ -35,6 +35,8 @@ def in_colab() -> bool:
 
 def device_name() -> str:
     """A short description of the accelerator the backend will use, or 'cpu'."""
+    import keras
+
     backend = keras.backend.backend()
     try:
         if backend == "tensorflow":
@@ -58,6 +60,8 @@ def device_name() -> str:
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that decide a run's numbers."""
+    import keras
+
     versions = {"python": platform.python_version(), "keras": keras.__version__}
     for package in ("tensorflow", "jax", "torch", "numpy", "cnn-course"):
         try:
@@ -100,6 +104,8 @@ def uncommitted_changes(
 
 def describe() -> dict:
     """Backend, device, versions and platform, as stored in every run's summary."""
+    import keras
+
     return {
         "backend": keras.backend.backend(),
         "device": device_name(),
@@ -115,6 +121,8 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 
     Deterministic ops make two runs with the same seed on the same CPU give the same history.
     """
+    import keras
+
     keras.utils.set_random_seed(seed)
     if deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf

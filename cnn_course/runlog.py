@@ -1,27 +1,31 @@
 """Logged training runs: one call that every training notebook uses.
 
-`fit_logged(model, ...)` trains with `BackupAndRestore` and writes `logs/<run-name>/`:
+`fit_logged(model, ...)` trains with a checkpoint (Keras' `BackupAndRestore`) and writes the
+run folder (`runfiles.RunDir`, which owns its file names and states):
 
 - `history.csv`: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy,
   learning_rate, epoch_seconds);
-- `train.log`: the Keras-style lines the course's READMEs paste;
-- `summary.json`: what ran, on what, and how well (rewritten each epoch; `status` says whether
-  the run is complete). Its top-level environment (`git_commit`, `uncommitted_changes`,
-  `backend`, `device`, `versions`) is the process that trained last; `segments` has one entry
-  per process that trained the run (first epoch, commit, uncommitted changes, backend, device,
-  start time), so a resumed run still says where each of its epochs came from;
+- `train.log`: the Keras-style lines the course's READMEs paste (a NaN loss shows as `nan`);
+- `summary.json`: what ran, on what, and how well (rewritten each epoch, strict JSON; `status`
+  is running, failed or complete). Its top-level environment (`git_commit`,
+  `uncommitted_changes`, `backend`, `device`, `versions`) is the process that trained last;
+  `segments` has one entry per process that trained the run, so a resumed run still says where
+  each of its epochs came from;
 - `model.keras` (the final model, taking raw uint8 images), `model.md` (its layer table) and
-  `curves.png`, at the end.
+  `curves.png`, at the end. Only then is the checkpoint removed: a kill at any moment before
+  leaves a run that resumes.
 
-Every file is written atomically (a temporary file, then `os.replace`). Rows are keyed by epoch
-and rewritten whole, so a run resumed after an interruption has no lost or duplicated epochs.
+Nothing is clobbered: a complete run is replaced only when asked (`overwrite=True`, or
+`cnn-course run --overwrite`), by a run trained in a staging folder and swapped in once it is
+complete. A damaged checkpoint, or a resume with other parameters or another model, is refused
+with one message. A NaN loss stops the run, which is recorded as `failed: nan`.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import math
 import os
-import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -32,61 +36,71 @@ import numpy as np
 
 from cnn_course import environment
 from cnn_course.runfiles import (  # noqa: F401  (re-exported: the run's file API)
+    BACKUP_DIR_NAME,
+    COMPLETE,
+    FAILED,
     HISTORY_COLUMNS,
+    LOGS_ENV_VAR,
+    PLACEMENT_PARAMETERS,
+    RUN_FILES,
+    RunContext,
+    RunDir,
+    RunError,
     atomic_path,
     atomic_write_text,
+    check_argument,
     history_csv,
     keras_log_lines,
+    parameter_differences,
     read_history,
     read_summary,
+    resolve_logs_dir,
     summarize_history,
 )
 
-LOGS_ENV_VAR = "CNN_COURSE_LOGS_DIR"
-NOTEBOOK_ENV_VAR = "CNN_COURSE_NOTEBOOK"
-# Files a run writes itself; a fresh run removes earlier copies of exactly these.
-RUN_FILES = ("history.csv", "train.log", "summary.json", "model.keras", "model.md", "curves.png")
-BACKUP_DIR_NAME = "backup"
-RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def resolve_logs_dir(logs_dir: str | os.PathLike | None = None) -> Path:
-    """Where runs go: `logs_dir`, else `$CNN_COURSE_LOGS_DIR`, else the project's `logs/`.
-
-    The project's `logs/` is found from the working directory (a notebook runs in
-    `notebooks/`); outside the project it is `./logs`.
-    """
-    if logs_dir is not None:
-        return Path(logs_dir).expanduser().resolve()
-    if os.environ.get(LOGS_ENV_VAR):
-        return Path(os.environ[LOGS_ENV_VAR]).expanduser().resolve()
-    root = environment.project_root()
-    return (root / "logs") if root else Path("logs").resolve()
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; the run stopped and is recorded as failed."""
 
 
 def run_directory(run_name: str, logs_dir: str | os.PathLike | None = None) -> Path:
-    """`<logs_dir>/<run_name>`, checking that the name is a plain folder name."""
-    if not isinstance(run_name, str) or not RUN_NAME_PATTERN.match(run_name):
-        raise ValueError(
-            f"Invalid run name: {run_name!r}. Use letters, digits, '.', '_' and '-' only "
-            f"(it becomes a folder name under logs/), e.g. 'mnist_net-seed1'."
-        )
-    return resolve_logs_dir(logs_dir) / run_name
+    """The folder run `run_name` writes: `<logs_dir>/<run_name>`, or, inside a notebook that
+    `cnn-course run` executes, the folder the runner chose (a staging folder when the run
+    replaces a complete one)."""
+    context = RunContext.from_environment()
+    if context is not None and context.run_name == run_name:
+        return Path(context.run_dir)
+    return RunDir(resolve_logs_dir(logs_dir), run_name).path
+
+
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that keeps its checkpoint when training ends (the run deletes it once
+    the final files are written) and never saves an epoch whose loss is not finite."""
+
+    def __init__(self, backup_dir: str | os.PathLike):
+        super().__init__(str(backup_dir), delete_checkpoint=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _all_finite(logs):
+            super().on_epoch_end(epoch, logs)
 
 
 class RunLogger(keras.callbacks.Callback):
-    """Writes a run's history, Keras-style log and summary after every epoch.
+    """Writes a run's history, Keras-style log and summary after every epoch, and stops the
+    training at the end of an epoch whose loss is NaN or infinite.
 
-    Place it before `BackupAndRestore` in the callback list: on a resumed run the rows of the
-    epochs being repeated are replaced, never duplicated, and none is lost.
+    Place it before `RunBackup` in the callback list: on a resumed run the rows of the epochs
+    being repeated are replaced, never duplicated, and none is lost.
     """
 
-    def __init__(self, run_dir: str | os.PathLike, summary: Mapping, epochs: int):
+    def __init__(self, run: RunDir, summary: Mapping, epochs: int):
         super().__init__()
-        self.run_dir = Path(run_dir)
+        self.run = run
         self.summary = dict(summary)
         self.epochs = epochs
-        self.rows = read_history(self.run_dir)
+        self.rows = run.history()
+        self.failure: str | None = None
         self._epoch_start = 0.0
         self._session_start = 0.0
         self._previous_wall = float(self.summary.get("wall_time_s") or 0.0)
@@ -106,14 +120,19 @@ class RunLogger(keras.callbacks.Callback):
         row.setdefault("learning_rate", current_learning_rate(self.model))
         row["epoch_seconds"] = time.perf_counter() - self._epoch_start
         self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
+        if not _all_finite(logs):
+            bad = ", ".join(f"{key} {value}" for key, value in logs.items()
+                            if not math.isfinite(float(value)))
+            self.failure = f"{bad} in epoch {epoch + 1}"
+            self.model.stop_training = True
         self.write(status="running")
 
-    def write(self, status: str) -> None:
+    def write(self, status: str, **extra) -> None:
         """Rewrites history.csv, train.log and summary.json from the rows so far."""
         steps = self.params.get("steps") if self.params else None
-        atomic_write_text(self.run_dir / "history.csv", history_csv(self.rows))
+        atomic_write_text(self.run.history_path, history_csv(self.rows))
         atomic_write_text(
-            self.run_dir / "train.log",
+            self.run.train_log_path,
             "".join(keras_log_lines(row, self.epochs, steps) for row in self.rows),
         )
         self.summary.update(summarize_history(self.rows))
@@ -125,8 +144,9 @@ class RunLogger(keras.callbacks.Callback):
                 self._previous_wall + time.perf_counter() - self._session_start, 2
             ),
             updated_at=_now(),
+            **extra,
         )
-        atomic_write_text(self.run_dir / "summary.json", json.dumps(self.summary, indent=2) + "\n")
+        self.run.write_summary(self.summary)
 
 
 def current_learning_rate(model: keras.Model) -> float | None:
@@ -152,6 +172,7 @@ def fit_logged(
     seed: int | None = None,
     parameters: Mapping | None = None,
     logs_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 2,
     **fit_kwargs,
@@ -160,33 +181,104 @@ def fit_logged(
 
     The model must be compiled with fresh weights: a fresh run refuses a model whose optimizer
     has already taken steps, so a logged result always comes from training inside the run.
-    A run whose `backup/` folder exists (it was interrupted) resumes from its last epoch.
+    A run with a checkpoint (`backup/`: it was interrupted) resumes from its last epoch, with
+    the same parameters and model only. A complete run is kept unless `overwrite=True`.
+    Under `cnn-course run`, the runner's context names the folder and every parameter of the
+    notebook (recorded in the summary, with `parameters` added on top).
     """
     from cnn_course.models.inputs import check_model_input
 
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed)):
+        check_argument(name, value)
     check_model_input(model, x, "x")
     if isinstance(validation_data, tuple):
         check_model_input(model, validation_data[0], "validation images")
-    run_dir = run_directory(run_name, logs_dir)
-    backup_dir = run_dir / BACKUP_DIR_NAME
-    resuming = (backup_dir / "training_metadata.json").is_file()
     if getattr(model, "optimizer", None) is None:
         raise ValueError(
             f"Model {model.name!r} is not compiled. Call `model.compile(...)` before "
             f"`fit_logged`."
         )
-    if not resuming:
-        steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-        if steps_taken:
-            raise ValueError(
-                f"Model {model.name!r} has already been trained for {steps_taken} steps. A "
-                f"logged run must start from fresh weights: build and compile a new model, "
-                f"or resume an interrupted run (its `{backup_dir}` folder must exist)."
+    context = RunContext.from_environment()
+    if context is not None and context.run_name == run_name:
+        # Under `cnn-course run`: the runner holds the lock and chose the folder.
+        run, target = RunDir(context.logs_dir, run_name), RunDir.at(context.run_dir)
+        parameters = {**context.parameters, **(parameters or {})}
+        guard = contextlib.nullcontext()
+    else:
+        run, target = RunDir(resolve_logs_dir(logs_dir), run_name), None
+        parameters = dict(parameters or {})
+        guard = run.locked(command=f"fit_logged(run_name={run_name!r})")
+    parameters = {key: value for key, value in parameters.items()
+                  if key not in PLACEMENT_PARAMETERS}
+    with guard:
+        if target is None:
+            run.recover()
+            target = _target_for(run, overwrite)
+        target.remove_temporaries()
+        resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here, with the way out
+        previous = target.summary() if resumed_epoch is not None else {}
+        if resumed_epoch is None:
+            steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+            if steps_taken:
+                raise ValueError(
+                    f"Model {model.name!r} has already been trained for {steps_taken} steps. A "
+                    f"logged run must start from fresh weights: build and compile a new model, "
+                    f"or resume an interrupted run (its `{target.backup_path}` folder must "
+                    f"exist)."
+                )
+            target.clear()  # an earlier attempt that never completed (complete runs never do)
+            target.path.mkdir(parents=True, exist_ok=True)
+        else:
+            _check_resume(target, previous, model, parameters, epochs)
+        logger = RunLogger(target, _start_summary(
+            run.name, model, previous, resumed_epoch is not None,
+            dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
+            batch_size=batch_size, parameters=parameters,
+            notebook=context.notebook if context else None,
+            launched_by="cnn-course run" if context else "fit_logged"), epochs)
+        history = model.fit(
+            x,
+            y,
+            validation_data=validation_data,
+            batch_size=batch_size,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            # The logger writes epoch N before the backup records it as done: a crash in
+            # between repeats epoch N on resume (its row replaced), never loses it.
+            callbacks=[logger, RunBackup(target.backup_path), *callbacks],
+            verbose=verbose,
+            **fit_kwargs,
+        )
+        if logger.failure:
+            logger.write(status=FAILED, failure="nan", error=f"not finite: {logger.failure}")
+            raise TrainingDivergedError(
+                f"Run {run.name!r} stopped: {logger.failure} (the loss diverged). It is "
+                f"recorded as failed in {target.path}. Lower the learning rate or check the "
+                f"inputs, then start it over (`cnn-course run ... --restart`)."
             )
-        run_dir.mkdir(parents=True, exist_ok=True)
-        for name in RUN_FILES:
-            (run_dir / name).unlink(missing_ok=True)
-    previous = read_summary(run_dir) if resuming and (run_dir / "summary.json").is_file() else {}
+        finish(model, target, logger)
+        if target.is_staging and context is None:  # the runner swaps after the notebook ends
+            run.promote(target)
+    return history
+
+
+def _target_for(run: RunDir, overwrite: bool) -> RunDir:
+    """The folder a new training of `run` writes: its own, or its staging folder when it
+    replaces a complete run (refused unless `overwrite`)."""
+    if run.state() != COMPLETE:
+        return run
+    if not overwrite:
+        raise RunError(
+            f"Run {run.name!r} in {run.logs_dir} is complete ({_result_words(run.summary())}); "
+            f"it is kept. Choose another run_name, or replace it with overwrite=True "
+            f"(`cnn-course run ... --overwrite`); the old run stays until the new one completes."
+        )
+    return run.staging()
+
+
+def _start_summary(run_name: str, model: keras.Model, previous: Mapping, resumed: bool,
+                   **settings) -> dict:
+    """The summary at the start of a training process: settings, environment, segments."""
     process = {
         "git_commit": environment.git_commit(),
         "uncommitted_changes": environment.uncommitted_changes(),
@@ -197,57 +289,61 @@ def fit_logged(
         **{key: process[key] for key in ("git_commit", "uncommitted_changes", "backend", "device")},
         "started_at": _now(),
     }
-    summary = {
+    return {
         "run_name": run_name,
         "model_name": model.name,
         "params": int(model.count_params()),
         "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "dataset": dataset,
-        "sample": sample,
-        "seed": seed,
-        "epochs_requested": epochs,
-        "batch_size": batch_size,
-        "parameters": dict(parameters or {}),
-        "notebook": os.environ.get(NOTEBOOK_ENV_VAR),
+        **settings,
         **process,
         "started_at": previous.get("started_at", segment["started_at"]),
-        "resumed": resuming or bool(previous.get("resumed")),
+        "resumed": resumed or bool(previous.get("resumed")),
         "wall_time_s": previous.get("wall_time_s", 0.0),
         "segments": [*previous.get("segments", []), segment],
     }
-    logger = RunLogger(run_dir, summary, epochs)
-    history = model.fit(
-        x,
-        y,
-        validation_data=validation_data,
-        batch_size=batch_size,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        # The logger writes epoch N before BackupAndRestore records it as done: a crash in
-        # between repeats epoch N on resume (its row replaced), never loses it.
-        callbacks=[logger, keras.callbacks.BackupAndRestore(str(backup_dir)), *callbacks],
-        verbose=verbose,
-        **fit_kwargs,
-    )
-    finish(model, run_dir, logger)
-    return history
 
 
-def finish(model: keras.Model, run_dir: Path, logger: RunLogger) -> None:
-    """Writes the end-of-run files: the final model, its layer table, the curves."""
+def _check_resume(target: RunDir, previous: Mapping, model: keras.Model, parameters: Mapping,
+                  epochs: int) -> None:
+    """Refuses to resume a checkpoint with other parameters or another model."""
+    restart = "Resume with the same settings, or start over with `cnn-course run ... --restart`."
+    differences = parameter_differences(previous.get("parameters") or {}, parameters)
+    if previous.get("epochs_requested") not in (None, epochs) and not any(
+            difference.startswith("epochs:") for difference in differences):
+        differences.append(f"epochs: {previous['epochs_requested']!r} -> {epochs!r}")
+    if differences:
+        raise RunError(f"Run {target.name!r} was interrupted and would resume with other "
+                       f"parameters ({'; '.join(differences)}). {restart}")
+    before = (previous.get("model_name"), previous.get("params"))
+    if before != (None, None) and before != (model.name, int(model.count_params())):
+        raise RunError(f"Run {target.name!r} was interrupted while training model {before[0]!r} "
+                       f"({before[1]:,} parameters); this model is {model.name!r} "
+                       f"({model.count_params():,} parameters). {restart}")
+
+
+def _result_words(summary: Mapping) -> str:
+    accuracy = summary.get("final_val_accuracy")
+    epochs = f"{summary.get('epochs_run')} epochs"
+    return epochs if accuracy is None else f"{epochs}, final val accuracy {accuracy:.4f}"
+
+
+def finish(model: keras.Model, run: RunDir, logger: RunLogger) -> None:
+    """Writes the end-of-run files (the final model, its layer table, the curves), marks the
+    run complete, and only then drops its checkpoint."""
     import matplotlib.pyplot as plt
 
     from cnn_course import plots
 
-    with atomic_path(run_dir / "model.keras") as temporary:
+    with atomic_path(run.model_path) as temporary:
         model.save(temporary)
-    atomic_write_text(run_dir / "model.md", layer_table_markdown(model) + "\n")
+    atomic_write_text(run.model_table_path, layer_table_markdown(model) + "\n")
     figure = plots.training_curves(logger.rows, title=logger.summary.get("run_name"))
-    with atomic_path(run_dir / "curves.png") as temporary:
+    with atomic_path(run.curves_path) as temporary:
         figure.savefig(temporary, dpi=100)
     plt.close(figure)
     logger.summary["finished_at"] = _now()
-    logger.write(status="complete")
+    logger.write(status=COMPLETE)
+    run.remove_backup()
 
 
 def layer_table_markdown(model: keras.Model) -> str:
@@ -274,10 +370,15 @@ def record_evaluation(
     run_dir = Path(run_dir_or_name)
     if not run_dir.is_dir():
         run_dir = run_directory(str(run_dir_or_name), logs_dir)
-    summary = read_summary(run_dir)
+    run = RunDir.at(run_dir)
+    summary = run.summary()
     summary["evaluation"] = {**{k: float(v) for k, v in results.items()}, "examples": examples}
-    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    run.write_summary(summary)
     return summary
+
+
+def _all_finite(logs) -> bool:
+    return all(math.isfinite(float(value)) for value in (logs or {}).values())
 
 
 def _now() -> str:

@@ -1,5 +1,5 @@
-"""Re-evaluates committed runs: each `model.keras` on its dataset's test set must reproduce
-the final validation accuracy its summary logged (the validation set is the test set)."""
+"""Re-evaluates logged runs: each `model.keras` on its dataset's test set must reproduce the
+final validation accuracy its summary logged (the validation set is the test set)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_course import data, runlog
+from cnn_course import data
+from cnn_course.runfiles import COMPLETE, RunDir
 
 # Evaluation batches differ from training-time validation only in summation order.
 TOLERANCE = 1e-4
@@ -30,14 +31,31 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
     """Loads a run's final model and evaluates it on the test set it was validated on."""
     import keras
 
-    run_dir = Path(run_dir)
-    summary = runlog.read_summary(run_dir)
-    if summary.get("status") != "complete":
-        raise ValueError(f"Run {run_dir.name!r} is not complete (status "
-                         f"{summary.get('status')!r}); there is no final model to verify.")
-    model = keras.saving.load_model(run_dir / "model.keras")
+    run = RunDir.at(Path(run_dir))
+    summary = run.summary()
+    if run.state() != COMPLETE:
+        raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
+                         f"no final model to verify.")
+    model = keras.saving.load_model(run.model_path)
     _, (x_test, y_test) = data.load(summary["dataset"], sample=bool(summary.get("sample")),
                                     data_dir=data_dir)
     results = model.evaluate(x_test, y_test, batch_size=512, verbose=0, return_dict=True)
     return Verification(summary["run_name"], float(summary["final_val_accuracy"]),
                         float(results["accuracy"]), len(x_test))
+
+
+def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> str:
+    """One line: `ok`, `FAIL`, or `skip` with the reason (not complete, data not here)."""
+    if run.state() != COMPLETE:
+        return f"skip {run.name}: {run.describe_state()}; only complete runs have a final model"
+    try:
+        result = verify_run(run.path, data_dir)
+    except data.DatasetNotFoundError:
+        dataset = run.summary().get("dataset")
+        return (f"skip {run.name}: the full {dataset} test set is not on this machine (set "
+                f"{data.ENV_VAR} to a folder holding {data.file_name(dataset)})")
+    except (OSError, ValueError, KeyError) as error:  # a missing or unreadable model.keras
+        return f"FAIL {run.name}: cannot re-evaluate it: {' '.join(str(error).split())[:200]}"
+    verdict = "ok  " if result.reproduced else "FAIL"
+    return (f"{verdict} {run.name}: logged {result.logged:.4f}, re-evaluated "
+            f"{result.measured:.4f} on {result.examples} test images")

@@ -1,4 +1,6 @@
-"""Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept.
+"""Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept,
+an "Open in Colab" badge atop the first cell and the install cell as the first code cell (both
+from pyproject.toml's repository URL, via `cnn_course.notebooks`).
 
     python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
     python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
@@ -10,6 +12,7 @@ keeping outputs keeps its execution count (nbval refuses outputs without one).
 
 from __future__ import annotations
 
+import os
 import sys
 
 import nbformat
@@ -24,14 +27,37 @@ def execute(path: str) -> None:
     import os
     import tempfile
 
+    import subprocess
+
     from nbclient import NotebookClient
+
+    from cnn_course.runner import QUIET_KERNEL_ARGUMENTS
 
     notebook = nbformat.read(path, as_version=4)
     os.environ["CNN_COURSE_LOGS_DIR"] = tempfile.mkdtemp(prefix="cnn-course-refresh-")
     NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                   extra_arguments=QUIET_KERNEL_ARGUMENTS,
                    resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}
-                   ).execute()
+                   ).execute(stderr=subprocess.DEVNULL)  # TensorFlow's C++ start-up lines
     nbformat.write(notebook, path)
+
+
+def add_colab_cells(notebook, name: str) -> None:
+    """The badge as the first line of the first (markdown) cell; the install cell first among
+    the code cells. Both are rewritten, so they follow the repository URL."""
+    from cnn_course import notebooks
+
+    first = notebook.cells[0]
+    lines = [line for line in first.source.splitlines() if "colab-badge.svg" not in line]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    first.source = "\n".join([notebooks.colab_badge(name), "", *lines])
+    install = notebooks.install_cell_source()
+    code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    if code and notebook.cells[code[0]].source.startswith(install.splitlines()[0]):
+        notebook.cells[code[0]].source = install
+    else:
+        notebook.cells.insert(code[0] if code else 1, nbformat.v4.new_code_cell(install))
 
 
 def normalize(path: str, clear_outputs: bool) -> None:
@@ -39,6 +65,7 @@ def normalize(path: str, clear_outputs: bool) -> None:
     notebook.metadata = nbformat.from_dict(
         {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     )
+    add_colab_cells(notebook, os.path.basename(path))
     for cell in notebook.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})

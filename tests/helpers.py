@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn_course import training
+from cnn_course import environment, runlog, training
 
 
 def tiny_images(count: int = 64, size: int = 8, seed: int = 0):
@@ -30,3 +30,32 @@ def tiny_model(size: int = 8) -> keras.Model:
     outputs = keras.layers.Dense(2, activation="softmax")(x)
     model = keras.Model(inputs, outputs, name="tiny")
     return training.compile_classifier(model, keras.optimizers.Adam(0.05))
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Raises in the middle of a given epoch (0-based), like a killed process."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.current = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def fit_tiny_run(tmp_path, epochs=3, seed=0, callbacks=(), model=None, parameters=None, **kwargs):
+    """A logged run `tiny-run` of the tiny model under `tmp_path` (3 epochs of 4 steps)."""
+    environment.set_seed(seed)
+    model = model or tiny_model()
+    x, y = tiny_images()
+    return model, runlog.fit_logged(
+        model, x, y, validation_data=(x[:16], y[:16]), run_name="tiny-run", epochs=epochs,
+        batch_size=16, dataset="synthetic", sample=True, seed=seed,
+        parameters={"epochs": epochs} if parameters is None else parameters,
+        logs_dir=tmp_path, callbacks=callbacks, verbose=0, shuffle=False, **kwargs,
+    )

@@ -101,14 +101,14 @@ def test_report_comparison_plot_is_the_same_file_on_a_second_run(tmp_path, readm
     assert (tmp_path / "logs" / "mnist_val_accuracy.png").read_bytes() == first
 
 
-def test_report_shows_each_model_table_once_outside_the_details(tmp_path, readme):
+def test_report_shows_each_model_table_once_collapsed(tmp_path, readme):
     for name, seed in (("tiny", 0), ("tiny-seed1", 1)):
         run_dir = write_run(tmp_path / "logs", name, seed=seed)
         (run_dir / "model.md").write_text("**net**\n\n| Layer (type) | Output | RF |\n")
     report.update_readme(readme, tmp_path / "logs")
     text = readme.read_text()
     assert text.count("| Layer (type) | Output | RF |") == 1
-    assert text.index("#### Models") < text.index("<details>")
+    assert text.index("Model <code>net</code>: layer table") < text.index("| Layer (type)")
 
 
 def test_report_leaves_out_runs_that_are_not_complete(tmp_path, readme):

@@ -7,34 +7,7 @@ import numpy as np
 import pytest
 
 from cnn_course import environment, runlog
-from tests.helpers import tiny_images, tiny_model
-
-
-class InterruptAt(keras.callbacks.Callback):
-    """Raises in the middle of a given epoch (0-based), like a killed process."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-        self.current = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise KeyboardInterrupt("simulated interruption")
-
-
-def fit(tmp_path, epochs=3, seed=0, callbacks=(), model=None):
-    environment.set_seed(seed)
-    model = model or tiny_model()
-    x, y = tiny_images()
-    return model, runlog.fit_logged(
-        model, x, y, validation_data=(x[:16], y[:16]), run_name="tiny-run", epochs=epochs,
-        batch_size=16, dataset="synthetic", sample=True, seed=seed, parameters={"epochs": epochs},
-        logs_dir=tmp_path, callbacks=callbacks, verbose=0, shuffle=False,
-    )
+from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model
 
 
 def test_run_writes_every_file(tmp_path):
@@ -145,10 +118,14 @@ def test_same_seed_gives_the_same_history(tmp_path):
                                                                rel=1e-6)
 
 
-def test_a_fresh_run_replaces_an_earlier_runs_files(tmp_path):
+def test_a_complete_run_is_kept_unless_overwrite_is_asked(tmp_path):
     fit(tmp_path, epochs=3)
-    fit(tmp_path, epochs=2)
+    with pytest.raises(runlog.RunError, match="is complete .*it is kept.*overwrite=True"):
+        fit(tmp_path, epochs=2)
+    assert [row["epoch"] for row in runlog.read_history(tmp_path / "tiny-run")] == [1, 2, 3]
+    fit(tmp_path, epochs=2, overwrite=True)
     assert [row["epoch"] for row in runlog.read_history(tmp_path / "tiny-run")] == [1, 2]
+    assert sorted(os.listdir(tmp_path)) == ["tiny-run"]  # no staging folder or lock left
 
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", "with space", ".hidden"])

@@ -1,0 +1,204 @@
+"""The `cnn-course` command as a newcomer meets it: listing, version, results, report check,
+verify, copying the notebooks, exit codes, and a typo answered without loading TensorFlow."""
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import cnn_course
+from cnn_course import cli, notebooks, report
+from tests.helpers import fit_tiny_run
+from tests.test_report import write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_is_the_packages(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"cnn-course {cnn_course.__version__}"
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert cnn_course.__version__ == pyproject["project"]["version"]
+
+
+def test_list_shows_every_notebook_with_types_defaults_and_comments(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for path in notebooks.paths():
+        assert path.stem in out
+    assert "    epochs: int = 20  # passes over the training set" in out
+    assert "    dropout: float | None = None  # None: the variant's default dropout rate" in out
+
+
+def test_every_parameter_whose_default_is_none_declares_its_types():
+    from cnn_course import runner
+
+    for path in notebooks.paths():
+        for spec in runner.notebook_parameter_specs(path).values():
+            assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. float | None)"
+
+
+def test_a_none_default_parameter_is_type_checked(capsys):
+    code = cli.main(["run", "01_mnist", "-p", "dropout", "abc"])
+    assert code == 2
+    assert "expects a value of type float | None" in capsys.readouterr().err
+
+
+def test_a_course_notebook_is_found_by_its_short_name():
+    assert notebooks.resolve("quickstart").name == "00_quickstart.ipynb"
+    assert notebooks.resolve("01_mnist").name == "01_mnist.ipynb"
+    with pytest.raises(FileNotFoundError, match="No notebook 'nope'.*cnn-course list"):
+        notebooks.resolve("nope")
+
+
+def test_results_prints_every_run_and_writes_nothing(tmp_path, capsys):
+    write_run(tmp_path, "mnist_net")
+    fit_tiny_run(tmp_path, epochs=1)
+    before = sorted(path.name for path in tmp_path.rglob("*"))
+    assert cli.main(["results", "--logs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "mnist_net" in out and "tiny-run" in out and "99.42%" in out
+    assert sorted(path.name for path in tmp_path.rglob("*")) == before
+
+
+def test_report_check_fails_when_the_readme_is_out_of_date(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")
+    write_run(tmp_path / "logs", "mnist_net")
+    argv = ["report", "--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
+    assert cli.main([*argv, "--check"]) == 1
+    assert "results section differs" in capsys.readouterr().err
+    assert cli.main(argv) == 0
+    assert cli.main([*argv, "--check"]) == 0
+
+
+def test_report_check_fails_when_a_plot_is_out_of_date(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")
+    write_run(tmp_path / "logs", "a")
+    write_run(tmp_path / "logs", "b", final=0.99)
+    argv = ["report", "--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
+    assert cli.main(argv) == 0
+    (tmp_path / "logs" / "mnist_val_accuracy.png").write_bytes(b"stale")
+    assert cli.main([*argv, "--check"]) == 1
+    assert "mnist_val_accuracy.png: the plot differs" in capsys.readouterr().err
+
+
+def test_committed_readme_and_plots_match_the_committed_logs():
+    """`make test` runs `cnn-course report --check` too; regenerate with `cnn-course report`."""
+    assert report.check(ROOT / "README.md", ROOT / "logs") == []
+
+
+def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
+    write_run(tmp_path, "full_run", dataset="cifar10")
+    summary = json.loads((tmp_path / "full_run" / "summary.json").read_text())
+    (tmp_path / "interrupted").mkdir()
+    (tmp_path / "interrupted" / "summary.json").write_text(json.dumps(
+        {**summary, "run_name": "interrupted", "status": "running"}))
+    code = cli.main(["verify", "full_run", "interrupted", "--logs-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "skip interrupted: interrupted after epoch 20 of 20" in out
+    assert "FAIL full_run: cannot re-evaluate it" in out and code == 1  # it has no model.keras
+
+
+def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
+    write_run(tmp_path, "mnist_net")
+    assert cli.main(["verify", "no-such-run", "--logs-dir", str(tmp_path)]) == 2
+    assert "No run named 'no-such-run'" in capsys.readouterr().err
+
+
+def test_notebooks_are_copied_and_never_clobbered(tmp_path, capsys):
+    assert cli.main(["notebooks", str(tmp_path / "nb")]) == 0
+    copied = sorted(path.name for path in (tmp_path / "nb").iterdir())
+    assert copied == [path.name for path in notebooks.paths()]
+    assert cli.main(["notebooks", str(tmp_path / "nb")]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert cli.main(["notebooks", str(tmp_path / "nb"), "--force"]) == 0
+
+
+def test_a_typo_is_answered_without_importing_tensorflow():
+    code = ("import sys\nfrom cnn_course import cli\n"
+            "status = cli.main(['run', 'quickstart', '-p', 'epoch', '3'])\n"
+            "assert status == 2, status\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == 1 and "Unknown parameter ['epoch']" in result.stderr
+
+
+def test_make_alone_prints_the_targets():
+    result = subprocess.run(["make", "-s", "-C", str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0 and "make run" in result.stdout and "make test" in result.stdout
+
+
+def test_every_notebook_has_the_colab_badge_and_install_cell_of_the_repository():
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    for path in notebooks.paths():
+        notebook = nbformat.read(str(path), as_version=4)
+        assert notebook.cells[0].source.splitlines()[0] == notebooks.colab_badge(path.name, url)
+        first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        assert first_code.source == notebooks.install_cell_source(url), path.name
+    readme = (ROOT / "README.md").read_text()
+    for path in notebooks.paths():
+        assert notebooks.colab_url(path.name, url) in readme, path.name
+
+
+def test_readme_is_short_outside_its_collapsed_blocks():
+    depth = outside = 0
+    for line in (ROOT / "README.md").read_text().splitlines():
+        depth += line.count("<details")
+        outside += depth == 0
+        depth -= line.count("</details>")
+    assert outside < 250, f"{outside} lines outside <details> blocks; collapse or cut"
+
+
+@pytest.mark.notebook
+def test_the_wheel_carries_the_notebooks_and_runs_the_quick_start(tmp_path):
+    """Built with `pip wheel`, installed into a fresh venv (its dependencies borrowed from this
+    environment through a .pth file: CI has no network for a second install), used outside
+    the repository."""
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(tmp_path / "dist"), str(ROOT)], check=True)
+    wheel = next((tmp_path / "dist").glob("cnn_course-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                "['purelib'])"], capture_output=True, text=True,
+                               check=True).stdout.strip())
+    (site / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                    "--no-deps", str(wheel)], check=True)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "CNN_COURSE_LOGS_DIR"}  # the tests' own logs folder
+
+    def cnn_course(*arguments):
+        return subprocess.run([str(venv / "bin" / "cnn-course"), *arguments], cwd=work,
+                              env=environment, capture_output=True, text=True, timeout=600)
+
+    where = subprocess.run([str(python), "-c", "import cnn_course; print(cnn_course.__file__)"],
+                           cwd=work, capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(venv)), where
+    listed = cnn_course("list")
+    assert listed.returncode == 0 and "00_quickstart" in listed.stdout
+    assert cnn_course("notebooks").returncode == 0
+    copied = sorted(path.name for path in (work / "notebooks").glob("*.ipynb"))
+    assert copied == [path.name for path in notebooks.paths()]
+    ran = cnn_course("run", "notebooks/00_quickstart.ipynb", "-p", "epochs", "1")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    summary = json.loads((work / "logs" / "quickstart" / "summary.json").read_text())
+    assert summary["status"] == "complete" and summary["epochs_run"] == 1
+    assert "run folder:" in ran.stdout and "absl" not in ran.stdout + ran.stderr

@@ -1,0 +1,336 @@
+"""Fault injection: every way a logged run was seen to break (kills at named moments, damaged
+checkpoints, concurrent runs, bad inputs, NaN, full disks) has a clear outcome, never a lost
+complete run or a recorded result that did not happen."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import nbformat
+import numpy as np
+import pytest
+
+from cnn_course import cli, report, runfiles, runlog, runner
+from tests.helpers import InterruptAt, fit_tiny_run, tiny_model
+
+NAME = "tiny-run"
+
+# A notebook that writes a run through the runner's context without Keras (a fast kernel).
+CONTEXT_NOTEBOOK_CELLS = [
+    'run_name = "tiny-run"  # the run\nepochs = 2  # passes\nseed = 0  # seed\n'
+    'logs_dir: str | None = None  # where runs go\nfail = False  # raise after training',
+    "from cnn_course import runfiles\n"
+    "context = runfiles.RunContext.from_environment()\n"
+    "run = runfiles.RunDir.at(context.run_dir)\n"
+    "run.path.mkdir(parents=True, exist_ok=True)\n"
+    'run.write_summary({"run_name": run_name, "status": "complete", "epochs_run": epochs,\n'
+    '                   "epochs_requested": epochs, "parameters": context.parameters})',
+    'assert not fail, "asked to fail"',
+]
+
+
+def context_notebook(path):
+    cells = [nbformat.v4.new_code_cell(source) for source in CONTEXT_NOTEBOOK_CELLS]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, str(path))
+    return path
+
+
+@pytest.fixture
+def notebook(tmp_path_factory):
+    return context_notebook(tmp_path_factory.mktemp("notebooks") / "train.ipynb")
+
+
+def snapshot(run_dir):
+    """Name → bytes of every file of a run folder (recursively)."""
+    return {str(path.relative_to(run_dir)): path.read_bytes()
+            for path in sorted(run_dir.rglob("*")) if path.is_file()}
+
+
+def interrupted_run(tmp_path, epochs=5, at=2, **kwargs):
+    with pytest.raises(KeyboardInterrupt):
+        fit_tiny_run(tmp_path, epochs=epochs, callbacks=[InterruptAt(epoch=at)], **kwargs)
+    return runfiles.RunDir(tmp_path, NAME)
+
+
+def one_line_error(capsys, argv, code=2):
+    assert cli.main(argv) == code
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    return error
+
+
+# 1. -p logs_dir is honoured, and may not contradict --logs-dir.
+def test_logs_dir_parameter_is_where_the_run_goes(notebook, tmp_path):
+    prepared = runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "elsewhere")})
+    assert prepared.run.path == tmp_path / "elsewhere" / NAME
+    assert prepared.parameters["logs_dir"] == str(tmp_path / "elsewhere")
+
+
+def test_logs_dir_option_and_parameter_must_agree(notebook, tmp_path):
+    with pytest.raises(runner.NotebookParameterError, match="name different folders"):
+        runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "a")}, logs_dir=tmp_path / "b")
+
+
+# 2. A complete run is replaced only when asked, and only by a run that completes.
+def test_runner_keeps_a_complete_run_unless_overwrite(notebook, tmp_path):
+    fit_tiny_run(tmp_path)
+    with pytest.raises(runfiles.RunError, match="is complete .*--overwrite"):
+        runner.prepare_run(notebook, logs_dir=tmp_path)
+    prepared = runner.prepare_run(notebook, logs_dir=tmp_path, overwrite=True)
+    assert prepared.target.path == tmp_path / f".{NAME}.staging"
+
+
+def test_an_interrupted_replacement_leaves_the_complete_run_intact(tmp_path):
+    fit_tiny_run(tmp_path, epochs=3)
+    before = snapshot(tmp_path / NAME)
+    interrupted_run(tmp_path, epochs=5, overwrite=True)
+    assert snapshot(tmp_path / NAME) == before
+    fit_tiny_run(tmp_path, epochs=5, overwrite=True)  # resumes the staged run, then swaps
+    summary = runlog.read_summary(tmp_path / NAME)
+    assert summary["status"] == "complete" and summary["resumed"] is True
+    assert [row["epoch"] for row in runlog.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
+    assert sorted(os.listdir(tmp_path)) == [NAME]
+
+
+# 3. A kill during the final save loses nothing; stale temporary files are cleaned.
+def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_path, monkeypatch):
+    def killed(model):
+        raise KeyboardInterrupt("killed while writing model.md")
+
+    monkeypatch.setattr(runlog, "layer_table_markdown", killed)
+    with pytest.raises(KeyboardInterrupt):
+        fit_tiny_run(tmp_path)
+    run = runfiles.RunDir(tmp_path, NAME)
+    assert run.state() == runfiles.INTERRUPTED and run.backup_epoch() == 3
+    (run.path / ".model.abc123.tmp.keras").write_bytes(b"half a model")
+    monkeypatch.undo()
+    fit_tiny_run(tmp_path)
+    summary = run.summary()
+    assert summary["status"] == "complete" and summary["resumed"] is True
+    assert [row["epoch"] for row in run.history()] == [1, 2, 3]
+    assert not run.backup_path.exists()
+    assert not list(run.path.glob(".*tmp*"))
+
+
+# 4. A damaged checkpoint is refused, naming the folder and the way out.
+@pytest.mark.parametrize("missing", [runfiles.BACKUP_WEIGHTS_FILE, runfiles.BACKUP_METADATA_FILE])
+def test_a_damaged_checkpoint_is_refused(tmp_path, missing):
+    run = interrupted_run(tmp_path)
+    (run.backup_path / missing).unlink()
+    with pytest.raises(runfiles.RunError, match=f"damaged: .*backup lacks {missing}.*--restart"):
+        fit_tiny_run(tmp_path, epochs=5)
+
+
+def test_a_checkpoint_ahead_of_the_log_is_refused(tmp_path):
+    run = interrupted_run(tmp_path)
+    runlog.atomic_write_text(run.history_path, "epoch,loss\n1,0.5\n")
+    with pytest.raises(runfiles.RunError, match="does not match its log.*holds 2 epochs"):
+        fit_tiny_run(tmp_path, epochs=5)
+
+
+def test_restart_starts_a_damaged_run_over(notebook, tmp_path):
+    run = interrupted_run(tmp_path)
+    (run.backup_path / runfiles.BACKUP_WEIGHTS_FILE).unlink()
+    with pytest.raises(runfiles.RunError, match="damaged"):
+        runner.prepare_run(notebook, logs_dir=tmp_path)
+    assert runner.prepare_run(notebook, logs_dir=tmp_path, restart=True).target == run
+
+
+# 5. One process per run.
+def test_a_second_process_on_a_run_is_refused(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run = runfiles.RunDir(tmp_path, NAME)
+        run.lock_path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
+        with pytest.raises(runfiles.RunLockedError, match=f"in use by process {holder.pid}"):
+            fit_tiny_run(tmp_path)
+        assert run.state() is None and not run.path.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_left_by_a_dead_process_is_cleaned(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = runfiles.RunDir(tmp_path, NAME)
+    run.lock_path.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename}))
+    fit_tiny_run(tmp_path)
+    assert run.state() == runfiles.COMPLETE and not run.lock_path.exists()
+
+
+# 6. A resume with other parameters or another model is refused, naming the differences.
+def test_resuming_with_other_parameters_is_refused(tmp_path):
+    interrupted_run(tmp_path, parameters={"learning_rate": 0.05, "sample": False})
+    with pytest.raises(runfiles.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
+                                                r"sample: False -> True\).*--restart"):
+        fit_tiny_run(tmp_path, epochs=5, parameters={"learning_rate": 0.1, "sample": True})
+
+
+def test_resuming_with_another_model_is_refused(tmp_path):
+    interrupted_run(tmp_path)
+    other = tiny_model(size=8)
+    other = keras.Sequential([keras.Input((8, 8), dtype="uint8"), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")], name="other")
+    other.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(runfiles.RunError, match="while training model 'tiny'.*this model is "
+                                                "'other'"):
+        fit_tiny_run(tmp_path, epochs=5, model=other)
+
+
+def test_runner_refuses_to_resume_with_other_parameters(notebook, tmp_path):
+    run = interrupted_run(tmp_path, parameters={"epochs": 5, "seed": 0})
+    with pytest.raises(runfiles.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
+        runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
+    assert run.backup_epoch() == 2  # nothing was touched
+
+
+# 7. The executed notebook of a complete run is never replaced by a failing run.
+@pytest.mark.notebook
+def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_path):
+    runner.run_notebook(notebook, logs_dir=tmp_path, log_output=False)
+    before = snapshot(tmp_path / NAME)
+    with pytest.raises(runner.RunFailedError, match="failed in cell 4: AssertionError: asked"):
+        runner.run_notebook(notebook, {"fail": True, "epochs": 3}, logs_dir=tmp_path,
+                            overwrite=True, log_output=False)
+    assert snapshot(tmp_path / NAME) == before
+    staged = runfiles.RunDir(tmp_path, NAME).staging()
+    assert staged.state() == runfiles.FAILED and staged.notebooks()
+    runner.run_notebook(notebook, {"epochs": 3}, logs_dir=tmp_path, overwrite=True,
+                        log_output=False)
+    assert runlog.read_summary(tmp_path / NAME)["epochs_run"] == 3
+    assert sorted(os.listdir(tmp_path)) == [f".{NAME}.kernel.log", NAME]  # no staging, no lock
+
+
+# 8. Inputs are checked before a kernel starts, and leave nothing behind.
+@pytest.mark.parametrize("name, value, words", [
+    ("epochs", 0, "epochs must be at least 1"), ("epochs", -1, "epochs must be at least 1"),
+    ("seed", -5, "seed must be between 0"), ("run_name", "", "Invalid run name: ''"),
+    ("run_name", "x" * 300, "Invalid run name: 'xxx.*300 characters"),
+])
+def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path, name, value,
+                                                             words):
+    with pytest.raises(runner.NotebookParameterError, match=words):
+        runner.prepare_run(notebook, {name: value}, logs_dir=tmp_path / "logs")
+    assert not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize("name, value", [("epochs", 0), ("batch_size", 0)])
+def test_fit_logged_refuses_out_of_range_arguments(tmp_path, name, value):
+    arguments = {"epochs": 3, name: value}
+    model, x = tiny_model(), np.zeros((4, 8, 8), "uint8")
+    with pytest.raises(runfiles.RunError, match=f"{name} must be at least 1"):
+        runlog.fit_logged(model, x, np.zeros(4), run_name=NAME, logs_dir=tmp_path, **arguments)
+    assert not (tmp_path / NAME).exists()
+
+
+# 9. NaN stops the run and is visible everywhere.
+class PoisonAt(keras.callbacks.Callback):
+    """Makes the weights NaN during a given epoch (0-based): the loss diverges."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch, self.current = epoch, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 0:
+            for weight in self.model.trainable_weights:
+                weight.assign(keras.ops.full(weight.shape, float("nan")))
+
+
+def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
+    with pytest.raises(runlog.TrainingDivergedError, match="loss nan in epoch 2"):
+        fit_tiny_run(tmp_path, epochs=5, callbacks=[PoisonAt(epoch=1)])
+    run = runfiles.RunDir(tmp_path, NAME)
+
+    def refuse(constant):
+        raise ValueError(f"bare {constant} in summary.json")
+
+    summary = json.loads(run.summary_path.read_text(), parse_constant=refuse)
+    assert summary["status"] == "failed" and summary["failure"] == "nan"
+    assert summary["epochs_run"] == 2 and "history.loss" not in summary
+    assert "final_val_loss" in summary["non_finite"] or summary["final_val_loss"] is None
+    assert "loss: nan" in run.train_log_path.read_text().splitlines()[3]
+    assert run.backup_epoch() == 1  # the checkpoint holds the last finite epoch
+    assert "failed: nan" in report.terminal_table(tmp_path)
+    assert NAME not in report.results_section(tmp_path, tmp_path, draw_plots=False)
+
+
+# 10. Every failure is one line naming what and what to do.
+def test_cli_one_line_for_a_logs_dir_that_is_a_file(notebook, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path / "file")])
+    assert "is a file; pass --logs-dir with a folder" in error
+
+
+def test_cli_one_line_for_a_read_only_logs_dir(notebook, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
+    assert "is not writable" in error
+
+
+def test_cli_one_line_for_malformed_yaml(notebook, tmp_path, capsys):
+    (tmp_path / "p.yaml").write_text("epochs: [1,\nseed: 2\n")
+    error = one_line_error(capsys, ["run", str(notebook), "-f", str(tmp_path / "p.yaml")])
+    assert "not valid YAML" in error and "line" in error
+
+
+def test_yaml_scientific_notation_is_a_number(tmp_path):
+    path = context_notebook(tmp_path / "nb.ipynb")
+    source = nbformat.read(str(path), as_version=4)
+    source.cells[0].source += "\nlearning_rate = 0.1  # step"
+    nbformat.write(source, str(path))
+    checked = runner.check_parameters(path, {"learning_rate": "1e-3"})
+    assert checked == {"learning_rate": 0.001}
+
+
+def test_cli_one_line_for_json_that_is_not_a_notebook(tmp_path, capsys):
+    (tmp_path / "x.ipynb").write_text('{"hello": 1}')
+    error = one_line_error(capsys, ["run", str(tmp_path / "x.ipynb")])
+    assert "is not a Jupyter notebook" in error
+
+
+def test_cli_one_line_for_a_damaged_checkpoint(notebook, tmp_path, capsys):
+    run = interrupted_run(tmp_path)
+    (run.backup_path / runfiles.BACKUP_WEIGHTS_FILE).unlink()
+    error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
+    assert f"{run.backup_path} lacks latest.weights.h5" in error and "--restart" in error
+
+
+def test_cli_one_line_for_a_full_disk_and_the_complete_run_survives(notebook, tmp_path, capsys,
+                                                                     monkeypatch):
+    import papermill
+
+    fit_tiny_run(tmp_path)
+    before = snapshot(tmp_path / NAME)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
+
+    monkeypatch.setattr(papermill, "execute_notebook", disk_full)
+    error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path),
+                                    "--overwrite"], code=1)
+    assert "No space left on device" in error and "Nothing complete was replaced" in error
+    assert snapshot(tmp_path / NAME) == before
+
+
+def test_cli_one_line_for_a_run_in_use(notebook, tmp_path, capsys):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run = runfiles.RunDir(tmp_path, NAME)
+        run.lock_path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
+        error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
+        assert f"in use by process {holder.pid}" in error
+    finally:
+        holder.kill()
+        holder.wait()
