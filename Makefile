@@ -7,7 +7,8 @@ NOTEBOOK ?= notebooks/00_quickstart.ipynb
 # Your own runs go to runs/ (git-ignored); the committed results live in logs/.
 RUNS_DIR ?= runs
 ARGS ?=
-PIP := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
+# PYTHONWARNINGS: setuptools prints an informational box on every editable install.
+PIP := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
 # nbval compares the committed outputs of cells marked NBVAL_CHECK_OUTPUT; the papermill smoke
 # test (tests/test_notebooks.py) already executes every notebook.
 NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)

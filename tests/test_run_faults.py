@@ -334,3 +334,15 @@ def test_cli_one_line_for_a_run_in_use(notebook, tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.notebook
+def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys):
+    path = context_notebook(tmp_path / "dies.ipynb")
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells[2].source = "import os\nos._exit(1)  # like the kernel killed for memory"
+    nbformat.write(notebook, str(path))
+    error = one_line_error(capsys, ["run", str(path), "--logs-dir", str(tmp_path / "logs")],
+                           code=1)
+    assert "kernel died" in error and "run the same command again to resume" in error
+    assert (tmp_path / "logs" / NAME / "dies.ipynb").is_file()  # kept for reading
