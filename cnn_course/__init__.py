@@ -1,13 +1,14 @@
 """cnn_course: the CNN lectures and assignments as tested Keras 3 code.
 
-Importing the package quietens TensorFlow's C++ logging (those lines land in notebook outputs
-as stderr and break regression checks) unless the user already chose a level.
+Importing the package does nothing beyond defining it (no environment changes, no TensorFlow
+import). The map: the lectures' concepts (`arithmetic`, `backprop`, `normalization`,
+`activations`, `layers`, `toys`, `evaluation`), the models (`models`, `recipes`, `schedules`,
+`training`), the receptive-field engine (`receptive_field`), data and plots (`data`, `plots`),
+and the run machinery (`runfiles`, `runlog`, `runner`, `report`, `verify`, `environment`,
+`notebooks`, `cli`).
 """
 
 import importlib.metadata
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 try:  # the version has one owner: pyproject.toml, read back from the installed metadata
     __version__ = importlib.metadata.version("cnn-course")

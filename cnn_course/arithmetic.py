@@ -7,6 +7,7 @@ kernel slides over the input without being flipped. Arrays are (H, W) unless sta
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,10 +86,17 @@ def pool2d(x: np.ndarray, size: int | Sequence[int], stride: int | Sequence[int]
     return y
 
 
-def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
-                     dilation: int = 1) -> int:
-    """⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1, the output size of a conv or pooling layer."""
-    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+def conv_output_size(n: int, k: int, stride: int = 1,
+                     padding: int | tuple[int, int] | str = 0, dilation: int = 1) -> int:
+    """⌊(n + p_L + p_R − d(k − 1) − 1) / s⌋ + 1, the output size of a conv or pooling layer.
+
+    `padding` is p on both sides, (p_L, p_R), "valid" (0) or "same" (Keras: ⌈n / s⌉). The one
+    place this formula lives: the receptive-field engine and the custom layers ask it.
+    """
+    if padding == "same":
+        return -(-n // stride)
+    left, right = (0, 0) if padding == "valid" else as_pair(padding, "padding")
+    return (n + left + right - dilation * (k - 1) - 1) // stride + 1
 
 
 def transposed_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
@@ -125,27 +133,21 @@ def depthwise_separable_params(c_in: int, c_out: int, k: int | Sequence[int],
 def conv_macs(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int, c_out: int,
               groups: int = 1) -> int:
     """Multiply-accumulates of one conv layer: H_out·W_out·k_h·k_w·(c_in/groups)·c_out.
-    One MAC is a multiply and an add, so FLOPs ≈ 2 × MACs (see `conv_flops`)."""
-    (oh, ow), (kh, kw) = as_pair(output_hw, "output_hw"), as_pair(k, "k")
-    return oh * ow * kh * kw * (c_in // groups) * c_out
+    One MAC is a multiply and an add, so FLOPs ≈ 2 × MACs (see `conv_flops`).
+
+    Sizes of any rank: `output_hw` and `k` are an int (square, 2-D) or one size per spatial
+    axis (1-D, 3-D). The one MAC formula: the layer registry's counts ask it.
+    """
+    sizes = as_pair(output_hw, "output_hw") if isinstance(output_hw, (int, np.integer)) else (
+        tuple(output_hw))
+    kernel = (int(k),) * len(sizes) if isinstance(k, (int, np.integer)) else tuple(k)
+    return math.prod(sizes) * math.prod(kernel) * (c_in // groups) * c_out
 
 
 def conv_flops(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int, c_out: int,
                groups: int = 1) -> int:
     """Floating-point operations: 2 per MAC (papers often say "FLOPs" for MACs: check)."""
     return 2 * conv_macs(output_hw, k, c_in, c_out, groups)
-
-
-def stack_receptive_field(layers: Sequence[Sequence[int]]) -> list[int]:
-    """RF after each layer of a stack given as (kernel, stride[, dilation]) tuples:
-    r ← r + (k_e − 1)·j, j ← j·s."""
-    rf, jump, result = 1, 1, []
-    for spec in layers:
-        kernel, stride, dilation = (*spec, 1)[:3]
-        rf += dilation * (kernel - 1) * jump
-        jump *= stride
-        result.append(rf)
-    return result
 
 
 def rank_one_factors(kernel: np.ndarray, tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:

@@ -21,8 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import
-
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 # papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
 PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
@@ -91,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     import yaml
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before verify's TensorFlow import
 
     from cnn_course import runner
 

@@ -35,6 +35,7 @@ class DatasetSpec:
     sample_train_count: int
     sample_test_count: int
     class_names: tuple[str, ...]
+    title: str  # how the README and plots name it
 
     def shapes(self, sample: bool) -> dict[str, tuple[int, ...]]:
         train = self.sample_train_count if sample else self.train_count
@@ -49,7 +50,7 @@ class DatasetSpec:
 
 DIGITS = tuple(str(digit) for digit in range(10))
 SPECS = {
-    "mnist": DatasetSpec("mnist", (28, 28), (), 60000, 10000, 800, 200, DIGITS),
+    "mnist": DatasetSpec("mnist", (28, 28), (), 60000, 10000, 800, 200, DIGITS, "MNIST"),
     "fashion_mnist": DatasetSpec(
         "fashion_mnist",
         (28, 28),
@@ -60,6 +61,7 @@ SPECS = {
         200,
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "Fashion-MNIST",
     ),
     "cifar10": DatasetSpec(
         "cifar10",
@@ -71,6 +73,7 @@ SPECS = {
         200,
         ("airplane", "automobile", "bird", "cat", "deer",
          "dog", "frog", "horse", "ship", "truck"),
+        "CIFAR-10",
     ),
 }
 
@@ -92,6 +95,11 @@ def spec(name: str) -> DatasetSpec:
             f"Unknown dataset name: {name!r}. Expected one of {sorted(SPECS)}."
         )
     return SPECS[name]
+
+
+def title(name: str) -> str:
+    """How a dataset is named in the README and plots ('CIFAR-10'); an unknown name as is."""
+    return SPECS[name].title if name in SPECS else name
 
 
 def class_names(name: str) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from cnn_course.arithmetic import as_pair
-from cnn_course.receptive_field import conv_like, pointwise, register_geometry
+from cnn_course.arithmetic import as_pair, conv_macs, conv_output_size
+from cnn_course.receptive_field import conv_like, pointwise, register_geometry, register_macs
 
 PACKAGE = "cnn_course"
 
@@ -41,7 +41,7 @@ class LocallyConnected2D(layers.Layer):
 
     def _output_hw(self, height, width):
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
-        return (height - kh) // sh + 1, (width - kw) // sw + 1
+        return conv_output_size(height, kh, sh), conv_output_size(width, kw, sw)
 
     def build(self, input_shape):
         height, width, channels = input_shape[1:]
@@ -73,8 +73,7 @@ class LocallyConnected2D(layers.Layer):
 
     def count_macs(self, input_shape, output_shape) -> int:
         """As many as the equivalent 'valid' Conv2D: only the weights differ per position."""
-        kh, kw = self.kernel_size
-        return output_shape[1] * output_shape[2] * kh * kw * input_shape[-1] * self.filters
+        return conv_macs(output_shape[1:3], self.kernel_size, input_shape[-1], self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
@@ -201,8 +200,7 @@ class CoordConv2D(layers.Layer):
 
     def count_macs(self, input_shape, output_shape) -> int:
         """A Conv2D over C + 2 channels (the two coordinate channels cost like any other)."""
-        kh, kw = self.kernel_size
-        return output_shape[1] * output_shape[2] * kh * kw * (input_shape[-1] + 2) * self.filters
+        return conv_macs(output_shape[1:3], self.kernel_size, input_shape[-1] + 2, self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
@@ -273,20 +271,17 @@ class SpatiallySeparableConv2D(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         kernel, stride = self.kernel_size[0], self.strides[0]
-        if self.padding == "same":
-            height = None if input_shape[1] is None else -(-input_shape[1] // stride)
-            width = None if input_shape[2] is None else -(-input_shape[2] // stride)
-        else:
-            height = None if input_shape[1] is None else (input_shape[1] - kernel) // stride + 1
-            width = None if input_shape[2] is None else (input_shape[2] - kernel) // stride + 1
+        height, width = (None if size is None else conv_output_size(size, kernel, stride,
+                                                                     self.padding)
+                         for size in input_shape[1:3])
         return input_shape[0], height, width, self.filters
 
     def count_macs(self, input_shape, output_shape) -> int:
         """k·C per output of the k x 1 conv (at the output height, the input width), then k·C
         per output of the 1 x k conv."""
         kernel, channels = self.kernel_size[0], input_shape[-1]
-        vertical = output_shape[1] * input_shape[2] * kernel * channels * channels
-        return vertical + output_shape[1] * output_shape[2] * kernel * channels * self.filters
+        vertical = conv_macs((output_shape[1], input_shape[2]), (kernel, 1), channels, channels)
+        return vertical + conv_macs(output_shape[1:3], (1, kernel), channels, self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
@@ -294,7 +289,10 @@ class SpatiallySeparableConv2D(layers.Layer):
                 "padding": self.padding, "use_bias": self.use_bias}
 
 
+# Importing this module registers its layers' geometry and cost (see `receptive_field.registered`
+# and `unregister`): each class's `count_macs` is its cost.
 for _layer_class in (LocallyConnected2D, DeformableConv2D, CoordConv2D,
                      SpatiallySeparableConv2D):
     register_geometry(_layer_class, conv_like(dilation_rate=None))
+    register_macs(_layer_class, _layer_class.count_macs)
 register_geometry(LocalResponseNormalization, pointwise)

@@ -8,16 +8,16 @@ or more full-data runs, the report also draws their validation curves on one axi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
-from cnn_course import runfiles
+from cnn_course import data, runfiles
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
 RUN_FILE_LINKS = (runfiles.HISTORY_FILE, runfiles.TRAIN_LOG_FILE, runfiles.SUMMARY_FILE,
                   runfiles.MODEL_FILE, runfiles.CURVES_FILE)
-DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
 def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
@@ -182,7 +182,7 @@ def results_section(
     )
     plots = comparison_plots(logs_dir)
     for dataset, group in _by_dataset(runs).items():
-        lines += [f"### {DATASET_TITLES.get(dataset, dataset)}", "", header]
+        lines += [f"### {data.title(dataset)}", "", header]
         lines += [run_row(run_dir, summary, base) for run_dir, summary in group]
         lines.append("")
         lines += seeds_table(group)
@@ -219,9 +219,40 @@ def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, tuple[dict, str]
     for dataset, group in _by_dataset(_complete_runs(logs_dir)).items():
         histories = comparison_histories(group)
         if len(histories) >= 2:
-            title = f"{DATASET_TITLES.get(dataset, dataset)}: validation accuracy per epoch"
+            title = f"{data.title(dataset)}: validation accuracy per epoch"
             plots[Path(logs_dir).resolve() / _plot_name(dataset)] = (histories, title)
     return plots
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineComparison:
+    """A run against a baseline run of the same logs folder: words and both histories."""
+
+    text: str
+    histories: dict[str, list[dict]]
+
+
+def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> BaselineComparison:
+    """Does the run's final validation accuracy beat the baseline's best epoch? The baseline
+    is looked for beside the run; without it, the text says so and only the run is plotted."""
+    run = runfiles.RunDir.at(run_dir)
+    summary = run.summary()
+    label = f"{run.name} ({summary.get('params', 0):,} params)"
+    histories = {label: run.history()}
+    baseline = runfiles.RunDir(run.logs_dir, baseline_name)
+    if baseline.state() != runfiles.COMPLETE:
+        return BaselineComparison(
+            f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
+            f"(`cnn-course run` its notebook with the same logs folder).", histories)
+    base = baseline.summary()
+    final, best = summary.get("final_val_accuracy"), base.get("best_val_accuracy")
+    verdict = "beats" if final is not None and best is not None and final > best else (
+        "does not beat")
+    text = (f"{run.name}: final {_percent(final)}; {baseline_name}: final "
+            f"{_percent(base.get('final_val_accuracy'))}, best {_percent(best)} (epoch "
+            f"{base.get('best_epoch')}). {run.name} {verdict} the baseline's best epoch.")
+    histories[f"{baseline_name} ({base.get('params', 0):,} params)"] = baseline.history()
+    return BaselineComparison(text, histories)
 
 
 def check(readme_path: str | os.PathLike = "README.md",

@@ -8,8 +8,6 @@ first pass and warns.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 
@@ -42,11 +40,6 @@ class EpochBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.x))
-
-
-def steps_per_epoch(examples: int, batch_size: int) -> int:
-    """Full batches per epoch, as the course's generator counted them."""
-    return math.floor(examples / batch_size)
 
 
 def compile_classifier(model: keras.Model, optimizer: keras.optimizers.Optimizer, **kwargs):

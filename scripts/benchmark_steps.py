@@ -18,13 +18,10 @@ import keras
 
 from cnn_course import data, environment, models, training
 
-DATASETS = {"cifar10_base_net": "cifar10", "mnist_net": "mnist", "mnist_net_tiny": "mnist",
-            "quickstart_net": "mnist"}
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", choices=sorted(models.BUILDERS))
+    parser.add_argument("model", choices=sorted(models.MODELS))
     parser.add_argument("--jit", action="store_true", help="jit_compile=True (XLA)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=40)
@@ -32,7 +29,7 @@ def main() -> None:
                         '\'{"widths": [48, 96, 128]}\'')
     args = parser.parse_args()
     environment.set_seed(0, deterministic=False)
-    (x, y), _ = data.load(DATASETS.get(args.model, "cifar10"))
+    (x, y), _ = data.load(models.dataset_of(args.model))
     x, y = x[: args.batch_size * args.steps], y[: args.batch_size * args.steps]
     kwargs = {key: tuple(value) if isinstance(value, list) else value
               for key, value in json.loads(args.kwargs).items()}

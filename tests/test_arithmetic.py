@@ -107,10 +107,6 @@ def test_one_gigaflop_conv_layer():
     assert ar.macs_to_gflops(macs) == pytest.approx(2.048)
 
 
-def test_dilated_stack_receptive_field_at_constant_parameters():
-    assert ar.stack_receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)]) == [3, 7, 15]
-
-
 def test_edge_detector_shifts_and_pooling_restores():
     example = ar.edge_shift_example()
     assert not np.array_equal(example["y"], example["y_shifted"])

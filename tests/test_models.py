@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cnn_course import models, recipes, training
+from cnn_course import data, models, recipes, training
 from cnn_course.models.inputs import check_model_input
 
 ASSIGNMENT_NETS = [(models.mnist_net, 20_000), (models.mnist_net_tiny, 8_000)]
@@ -90,7 +90,7 @@ def test_cifar10_base_net_is_a_faithful_port():
 def test_epoch_batches_match_the_course_generator():
     batches = training.EpochBatches(np.zeros((50_000, 1), np.uint8),
                                     np.zeros((50_000, 1), np.uint8), 128)
-    assert len(batches) == 390 == training.steps_per_epoch(50_000, 128)
+    assert len(batches) == 390  # floor(50000 / 128), the course generator's steps
     x, y = batches[389]
     assert x.shape == (128, 1) and y.shape == (128, 1)
 
@@ -160,3 +160,10 @@ def test_cifar10_student_sees_the_whole_image_before_pooling():
 def test_cifar10_student_depths_must_match_widths():
     with pytest.raises(ValueError, match="one entry per stage"):
         models.cifar10_separable_net(widths=(32, 64), depths=(1, 2, 3))
+
+
+def test_every_model_names_the_dataset_it_is_built_for():
+    for name in models.MODELS:
+        model = models.build(name)
+        shape = data.spec(models.dataset_of(name)).image_shape
+        assert tuple(model.inputs[0].shape[1:]) == shape, name

@@ -4,11 +4,12 @@ import keras
 import pytest
 from keras import layers
 
+from cnn_course import models
 from cnn_course import receptive_field as rf
 
 
 def chain(input_shape, *stack):
-    return keras.Sequential([keras.Input(input_shape), *stack])
+    return models.sequential(input_shape, *stack)
 
 
 def by_name(model):
@@ -235,3 +236,42 @@ def test_xception_has_a_genuinely_misaligned_merge():
     with pytest.warns(UserWarning, match="different jumps or centres"):
         rows = rf.annotate(model)
     assert [row.layer for row in rows if not row.aligned] == ["add_1"]
+
+
+def test_a_users_layer_named_like_a_keras_layer_is_not_taken_for_it():
+    class Softmax(keras.layers.Layer):  # the user's own, not keras.layers.Softmax
+        def call(self, x):
+            return x
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), Softmax()])
+    with pytest.raises(ValueError, match="class Softmax has no receptive-field geometry"):
+        rf.annotate(model)
+
+
+def test_registration_is_by_class_and_can_be_seen_and_undone():
+    class Mine(keras.layers.Layer):
+        def call(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="expects a layer class"):
+        rf.register_geometry("Mine", rf.pointwise)
+    rf.register_geometry(Mine, rf.pointwise)
+    rf.register_macs(Mine, lambda layer, input_shape, output_shape: 7)
+    assert rf.registered(Mine).geometry is rf.pointwise
+    rows = rf.annotate(keras.Sequential([keras.Input((4, 4, 1)), Mine()]))
+    assert rows[-1].macs == 7
+    rf.unregister(Mine)
+    assert rf.registered(Mine) is None
+
+
+def test_keras_operations_on_tensors_have_geometry():
+    inputs = keras.Input((8, 8, 2))
+    x = keras.layers.Conv2D(2, 3, padding="same")(inputs)
+    outputs = keras.ops.relu(x + inputs)
+    rows = rf.annotate(keras.Model(inputs, outputs))
+    assert rows[-1].rf == (3, 3)
+
+
+def test_dilated_stack_grows_the_receptive_field_at_constant_parameters():
+    model = chain((32, 32, 1), *[layers.Conv2D(1, 3, dilation_rate=rate) for rate in (1, 2, 4)])
+    assert [row.rf[0] for row in rf.annotate(model)[1:]] == [3, 7, 15]

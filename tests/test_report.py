@@ -133,3 +133,19 @@ def test_committed_readme_results_match_the_committed_logs():
     root = Path(__file__).resolve().parents[1]
     expected = report.results_section(root / "logs", root, draw_plots=False)
     assert report.readme_section(root / "README.md") == expected
+
+
+def test_baseline_comparison_says_whether_the_run_beats_the_baselines_best_epoch(tmp_path):
+    write_run(tmp_path, "cifar10_base", dataset="cifar10", final=0.8217, best=0.8304)
+    student = write_run(tmp_path, "student", dataset="cifar10", final=0.88, best=0.8828)
+    comparison = report.baseline_comparison(student, "cifar10_base")
+    assert "student beats the baseline's best epoch" in comparison.text
+    assert "best 83.04% (epoch 17)" in comparison.text
+    assert len(comparison.histories) == 2
+
+
+def test_baseline_comparison_without_the_baseline_says_so(tmp_path):
+    student = write_run(tmp_path, "student", dataset="cifar10", final=0.80, best=0.81)
+    comparison = report.baseline_comparison(student, "cifar10_base")
+    assert comparison.text.startswith("No complete 'cifar10_base' run in")
+    assert list(comparison.histories) == ["student (12,345 params)"]

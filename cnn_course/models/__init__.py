@@ -5,6 +5,7 @@ usable on raw data with no preprocessing code."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 
@@ -12,22 +13,45 @@ from cnn_course.models.cifar10 import cifar10_base_net, cifar10_separable_net
 from cnn_course.models.inputs import raw_image_input
 from cnn_course.models.mnist import mnist_net, mnist_net_tiny, quickstart_net
 
-BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    "quickstart_net": quickstart_net,
-    "mnist_net": mnist_net,
-    "mnist_net_tiny": mnist_net_tiny,
-    "cifar10_base_net": cifar10_base_net,
-    "cifar10_separable_net": cifar10_separable_net,
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its builder and the dataset it is built for (input, classes)."""
+
+    builder: Callable[..., keras.Model]
+    dataset: str
+
+
+MODELS: dict[str, ModelSpec] = {
+    "quickstart_net": ModelSpec(quickstart_net, "mnist"),
+    "mnist_net": ModelSpec(mnist_net, "mnist"),
+    "mnist_net_tiny": ModelSpec(mnist_net_tiny, "mnist"),
+    "cifar10_base_net": ModelSpec(cifar10_base_net, "cifar10"),
+    "cifar10_separable_net": ModelSpec(cifar10_separable_net, "cifar10"),
 }
+
+
+def _spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"Unknown model name: {name!r}. Expected one of {sorted(MODELS)}.")
+    return MODELS[name]
 
 
 def build(name: str, **kwargs) -> keras.Model:
     """Builds a model by name (what notebooks' `model_variant` parameter holds)."""
-    if name not in BUILDERS:
-        raise ValueError(f"Unknown model name: {name!r}. Expected one of {sorted(BUILDERS)}.")
-    return BUILDERS[name](**kwargs)
+    return _spec(name).builder(**kwargs)
 
 
-__all__ = ["BUILDERS", "build", "cifar10_base_net", "cifar10_separable_net", "mnist_net",
+def sequential(input_shape: tuple[int, ...], *layers: keras.layers.Layer,
+               name: str | None = None) -> keras.Model:
+    """A Sequential model of `layers` on inputs of `input_shape` (the worked examples)."""
+    return keras.Sequential([keras.Input(input_shape), *layers], name=name)
+
+
+def dataset_of(name: str) -> str:
+    """The dataset a named model is built for."""
+    return _spec(name).dataset
+
+
+__all__ = ["MODELS", "ModelSpec", "build", "dataset_of", "sequential", "cifar10_base_net", "cifar10_separable_net", "mnist_net",
            "mnist_net_tiny",
            "quickstart_net", "raw_image_input"]

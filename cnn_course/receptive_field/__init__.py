@@ -5,6 +5,7 @@
     summary(model, format="markdown")
     effective_receptive_field(model, "conv5")   # where the centre unit actually looks
     register_geometry(MyLayer, conv_like())   # custom layers declare their geometry
+    register_macs(MyLayer, fn)                # and their cost: fn(layer, in_shape, out_shape)
 
 See `geometry.py` for the rules (TF 'same' padding, dilation, transposed convs, merges).
 """
@@ -21,8 +22,12 @@ from cnn_course.receptive_field.layers import (
     conv_like,
     global_extent,
     merge,
+    count_macs,
     pointwise,
     register_geometry,
+    register_macs,
+    registered,
+    unregister,
 )
 from cnn_course.receptive_field.summary import summary
 
@@ -39,5 +44,9 @@ __all__ = [
     "merge",
     "pointwise",
     "register_geometry",
+    "register_macs",
+    "registered",
+    "count_macs",
     "summary",
+    "unregister",
 ]

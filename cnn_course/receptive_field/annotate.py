@@ -1,6 +1,6 @@
 """`annotate(model)`: one row per layer call with output size, jump, RF, start and padding.
 
-Walks the Keras graph as `Functional._run_through_graph` does (depth by depth), carrying a
+Walks the Keras graph as Keras executes it (`keras_graph.nodes_in_order`), carrying a
 `Geometry` per tensor; nested models are expanded in place, their rows named `outer/inner`.
 """
 
@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import keras
 
+from cnn_course.receptive_field import keras_graph, layers
 from cnn_course.receptive_field.geometry import AxisMap
 from cnn_course.receptive_field.layers import Geometry, LayerContext, lookup
 
@@ -105,113 +106,63 @@ def _params(layer) -> int:
 
 
 def count_macs(layer, context: LayerContext) -> int:
-    """Multiply-accumulates of one call (conv, depthwise, separable, transposed, dense)."""
-    layers = keras.layers
+    """Multiply-accumulates of one call, from the layer registry (`register_macs`)."""
     if not context.output_shapes or not context.input_shapes:
         return 0
-    out_shape, in_shape = context.output_shapes[0], context.input_shapes[0]
-    if any(size is None for size in out_shape[1:]) or any(size is None for size in in_shape[1:]):
-        return 0
-    channels_first = getattr(layer, "data_format", None) == "channels_first"
-    channel_axis = 1 if channels_first else -1
-
-    def spatial(shape):
-        return math.prod(shape[2:] if channels_first else shape[1:-1])
-
-    if isinstance(layer, (layers.Conv1DTranspose, layers.Conv2DTranspose,
-                          layers.Conv3DTranspose)):
-        return (spatial(in_shape) * math.prod(layer.kernel_size) * in_shape[channel_axis]
-                * out_shape[channel_axis])
-    if isinstance(layer, (layers.SeparableConv1D, layers.SeparableConv2D)):
-        depthwise = spatial(out_shape) * math.prod(layer.kernel_size) * in_shape[channel_axis] \
-            * layer.depth_multiplier
-        return depthwise + spatial(out_shape) * in_shape[channel_axis] * layer.depth_multiplier \
-            * out_shape[channel_axis]
-    if isinstance(layer, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
-        return spatial(out_shape) * math.prod(layer.kernel_size) * in_shape[channel_axis] \
-            * layer.depth_multiplier
-    if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv3D)):
-        groups = getattr(layer, "groups", 1) or 1
-        return (spatial(out_shape) * math.prod(layer.kernel_size)
-                * (in_shape[channel_axis] // groups) * out_shape[channel_axis])
-    if isinstance(layer, layers.Dense):
-        return math.prod(out_shape[1:]) * in_shape[-1]
-    custom = getattr(layer, "count_macs", None)
-    if callable(custom):
-        return int(custom(tuple(in_shape), tuple(out_shape)))
-    return 0
-
-
-def _graph(model: keras.Model):
-    """The Functional graph behind a model (a built Sequential's own functional graph)."""
-    if isinstance(model, keras.Sequential):
-        graph = getattr(model, "_functional", None)
-        if graph is None:
-            raise ValueError(
-                f"Sequential model {model.name!r} has no known input shape, so its geometry is "
-                f"undefined. Start it with `keras.Input(shape=...)` or call it on data first."
-            )
-        return graph
-    if not hasattr(model, "_nodes_by_depth"):
-        raise ValueError(
-            f"Model {model.name!r} ({type(model).__name__}) is a subclassed model; its layer "
-            f"graph cannot be read. Use a Functional or Sequential model for annotate()."
-        )
-    return model
+    return layers.count_macs(layer, context.input_shapes[0], context.output_shapes[0])
 
 
 def _walk(model: keras.Model, input_geometries: list[Geometry], prefix: str,
           rows: list[LayerRow]) -> list[Geometry]:
-    graph = _graph(model)
+    graph = keras_graph.functional_graph(model)
     geometries: dict[int, Geometry] = {}
     producers: dict[int, str] = {}
     for tensor, geometry_ in zip(graph.inputs, input_geometries):
         geometries[id(tensor)] = geometry_
-    for depth in sorted(graph._nodes_by_depth, reverse=True):
-        for node in graph._nodes_by_depth[depth]:
-            operation = node.operation
-            if operation is None:
-                continue
-            if node.is_input:
-                name = prefix + operation.name
-                for tensor in node.output_tensors:
-                    if id(tensor) not in geometries:
-                        geometries[id(tensor)] = Geometry(None)
-                    producers[id(tensor)] = name
-                if not prefix:
-                    context = LayerContext([Geometry(None)], [], [tuple(t.shape) for t in
-                                                                  node.output_tensors])
-                    rows.append(_row(name, operation, context, Geometry(None),
-                                     node.output_tensors[0].shape, ()))
-                continue
-            inputs = [geometries[id(tensor)] for tensor in node.input_tensors]
-            parents = tuple(producers.get(id(tensor), "?") for tensor in node.input_tensors)
-            if isinstance(operation, keras.Model):
-                outputs = _walk(operation, inputs, f"{prefix}{operation.name}/", rows)
-                for tensor, geometry_ in zip(node.output_tensors, outputs):
-                    geometries[id(tensor)] = geometry_
-                    producers[id(tensor)] = rows[-1].layer if rows else operation.name
-                continue
-            context = LayerContext(
-                inputs=inputs,
-                input_shapes=[tuple(tensor.shape) for tensor in node.input_tensors],
-                output_shapes=[tuple(tensor.shape) for tensor in node.output_tensors],
-            )
-            result = lookup(operation)(operation, context)
+    for node in keras_graph.nodes_in_order(graph):
+        operation = node.operation
+        if operation is None:
+            continue
+        if node.is_input:
             name = prefix + operation.name
-            rows.append(_row(name, operation, context, result, node.output_tensors[0].shape,
-                             parents))
-            if not context.aligned:
-                warnings.warn(
-                    f"Layer {name!r} merges inputs with different jumps or centres "
-                    f"(jumps {[_axis_jumps(g) for g in inputs]}, starts "
-                    f"{[_axis_starts(g) for g in inputs]}): its receptive field is reported as "
-                    f"the union, and units of the inputs are not aligned.",
-                    stacklevel=3,
-                )
             for tensor in node.output_tensors:
-                geometries[id(tensor)] = result
+                if id(tensor) not in geometries:
+                    geometries[id(tensor)] = Geometry(None)
                 producers[id(tensor)] = name
+            if not prefix:
+                context = LayerContext([Geometry(None)], [], [tuple(t.shape) for t in
+                                                              node.output_tensors])
+                rows.append(_row(name, operation, context, Geometry(None),
+                                 node.output_tensors[0].shape, ()))
+            continue
+        inputs = [geometries[id(tensor)] for tensor in node.input_tensors]
+        parents = tuple(producers.get(id(tensor), "?") for tensor in node.input_tensors)
+        if isinstance(operation, keras.Model):
+            outputs = _walk(operation, inputs, f"{prefix}{operation.name}/", rows)
+            for tensor, geometry_ in zip(node.output_tensors, outputs):
+                geometries[id(tensor)] = geometry_
+                producers[id(tensor)] = rows[-1].layer if rows else operation.name
+            continue
+        context = LayerContext(
+            inputs=inputs,
+            input_shapes=[tuple(tensor.shape) for tensor in node.input_tensors],
+            output_shapes=[tuple(tensor.shape) for tensor in node.output_tensors],
+        )
+        result = lookup(operation)(operation, context)
+        name = prefix + operation.name
+        rows.append(_row(name, operation, context, result, node.output_tensors[0].shape,
+                         parents))
+        if not context.aligned:
+            warnings.warn(
+                f"Layer {name!r} merges inputs with different jumps or centres "
+                f"(jumps {[_axis_jumps(g) for g in inputs]}, starts "
+                f"{[_axis_starts(g) for g in inputs]}): its receptive field is reported as "
+                f"the union, and units of the inputs are not aligned.",
+                stacklevel=3,
+            )
+        for tensor in node.output_tensors:
+            geometries[id(tensor)] = result
+            producers[id(tensor)] = name
     return [geometries[id(tensor)] for tensor in graph.outputs]
 
 
@@ -232,6 +183,6 @@ def annotate(model: keras.Model) -> list[LayerRow]:
             an unbuilt Sequential model or a subclassed model.
     """
     rows: list[LayerRow] = []
-    graph = _graph(model)
+    graph = keras_graph.functional_graph(model)
     _walk(model, [Geometry(None) for _ in graph.inputs], "", rows)
     return rows

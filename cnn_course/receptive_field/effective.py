@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from cnn_course.autodiff import input_gradient
+from cnn_course.receptive_field import keras_graph
 from cnn_course.receptive_field.annotate import annotate
 
 
@@ -88,7 +89,7 @@ def effective_receptive_field(
 
     def centre_unit(x):
         # Run the graph on float inputs directly (the model's own call would cast to uint8).
-        output = sub_model._run_through_graph([x], operation_fn=lambda operation: operation)
+        output = keras_graph.run_graph(sub_model, [x])
         return keras.ops.sum(output[:, unit[0], unit[1], :], axis=-1)
 
     gradient = np.abs(input_gradient(centre_unit, inputs)).mean(axis=0)

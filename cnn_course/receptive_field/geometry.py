@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from cnn_course.arithmetic import conv_output_size
+
 Extent = tuple[int, int] | None
 
 
@@ -128,7 +130,7 @@ def resolve_padding(
     if padding == "same":
         if size is None:
             return None
-        out = math.ceil(size / stride)
+        out = conv_output_size(size, kernel_extent, stride, "same")
         total = max((out - 1) * stride + kernel_extent - size, 0)
         return total // 2, total - total // 2
     raise ValueError(f"Unsupported padding {padding!r}: expected 'valid', 'same' or 'causal'.")
@@ -136,12 +138,10 @@ def resolve_padding(
 
 def window_output_size(size: int | None, pads: tuple[int, int] | None, kernel_extent: int,
                        stride: int, padding: str | tuple[int, int]) -> int | None:
-    """n = floor((n_in + p_L + p_R - k_e) / s) + 1."""
+    """n = floor((n_in + p_L + p_R - k_e) / s) + 1 (`arithmetic.conv_output_size`)."""
     if size is None:
         return None
-    if pads is None:  # pragma: no cover - 'same' on a known size always resolves
-        return math.ceil(size / stride)
-    return (size + pads[0] + pads[1] - kernel_extent) // stride + 1
+    return conv_output_size(size, kernel_extent, stride, "same" if pads is None else pads)
 
 
 def sliding_window(

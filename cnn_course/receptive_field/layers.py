@@ -1,7 +1,12 @@
-"""The geometry of each Keras layer kind, and `register_geometry` for custom layers.
+"""What the course knows about each layer class: its receptive-field geometry and its cost
+(multiply-accumulates), in one registry keyed by class (subclasses inherit; never by name).
 
 A geometry function receives the layer and a `LayerContext` (the geometries and shapes of the
 node's inputs and outputs) and returns the output `Geometry`; it may set `context.padding`.
+A MACs function receives the layer, its input shape and its output shape (batch first) and
+returns the multiply-accumulates of one call (`arithmetic.conv_macs` owns the formula).
+Registering is the only thing importing a module of layers does: `registered(cls)` shows a
+class's rule and `unregister(cls)` removes it.
 """
 
 from __future__ import annotations
@@ -9,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import math
+
 import keras
 
-from cnn_course.receptive_field import geometry
+from cnn_course.arithmetic import conv_macs
+from cnn_course.receptive_field import geometry, keras_graph
 from cnn_course.receptive_field.geometry import AxisMap
 
 
@@ -75,43 +83,129 @@ class LayerContext:
 
 
 GeometryFn = Callable[[keras.layers.Layer, LayerContext], Geometry]
-_REGISTRY: dict[type, GeometryFn] = {}
-_REGISTRY_BY_NAME: dict[str, GeometryFn] = {}
+MacsFn = Callable[[keras.layers.Layer, tuple, tuple], int]
 
 
-def register_geometry(layer_class: type | str, fn: GeometryFn) -> None:
+@dataclass
+class LayerRule:
+    """What is registered for one layer class: its geometry and its MACs (either may be None:
+    the nearest base class that has one supplies it)."""
+
+    geometry: GeometryFn | None = None
+    macs: MacsFn | None = None
+
+
+_RULES: dict[type, LayerRule] = {}
+
+
+def _check_class(layer_class, what: str) -> None:
+    if not isinstance(layer_class, type):
+        raise TypeError(
+            f"{what} expects a layer class (rules are keyed by class, so a user's layer that "
+            f"shares a Keras layer's name is never mistaken for it); received {layer_class!r}."
+        )
+
+
+def register_geometry(layer_class: type, fn: GeometryFn) -> None:
     """Declares the receptive-field geometry of a layer class (subclasses inherit it).
 
     `fn(layer, context)` returns the output `Geometry`; the helpers `conv_like`,
     `pointwise` and `global_extent` in this module cover most custom layers, e.g.
     `register_geometry(MyConv, conv_like(kernel_size="kernel_size", strides="strides"))`.
-    A string registers by class name (for classes defined inside other libraries).
     """
-    if isinstance(layer_class, str):
-        _REGISTRY_BY_NAME[layer_class] = fn
-    elif isinstance(layer_class, type):
-        _REGISTRY[layer_class] = fn
-    else:
-        raise TypeError(
-            f"register_geometry expects a layer class or class name; received {layer_class!r}"
-        )
+    _check_class(layer_class, "register_geometry")
+    _RULES.setdefault(layer_class, LayerRule()).geometry = fn
+
+
+def register_macs(layer_class: type, fn: MacsFn) -> None:
+    """Declares how many multiply-accumulates one call of a layer class costs:
+    `fn(layer, input_shape, output_shape)`. Unregistered layers count 0 (norms, activations)."""
+    _check_class(layer_class, "register_macs")
+    _RULES.setdefault(layer_class, LayerRule()).macs = fn
+
+
+def registered(layer_class: type) -> LayerRule | None:
+    """The rule registered for exactly this class (not inherited), or None."""
+    return _RULES.get(layer_class)
+
+
+def unregister(layer_class: type) -> None:
+    """Removes the rule of exactly this class (its subclasses then fall back to its bases)."""
+    _RULES.pop(layer_class, None)
+
+
+def _nearest(layer, attribute: str):
+    for cls in type(layer).__mro__:
+        rule = _RULES.get(cls)
+        if rule is not None and getattr(rule, attribute) is not None:
+            return getattr(rule, attribute)
+    return None
 
 
 def lookup(layer) -> GeometryFn:
     """The geometry function for `layer`, searching its class hierarchy."""
-    for cls in type(layer).__mro__:
-        if cls in _REGISTRY:
-            return _REGISTRY[cls]
-        if cls.__name__ in _REGISTRY_BY_NAME and cls.__module__.startswith(("keras", "tf_keras")):
-            return _REGISTRY_BY_NAME[cls.__name__]
-    if type(layer).__name__ in _REGISTRY_BY_NAME:
-        return _REGISTRY_BY_NAME[type(layer).__name__]
-    raise ValueError(
-        f"Layer {layer.name!r} of class {type(layer).__name__} has no receptive-field geometry. "
-        f"Declare it with `cnn_course.receptive_field.register_geometry("
-        f"{type(layer).__name__}, fn)`, e.g. `fn = receptive_field.pointwise` for a layer that "
-        f"acts on each position separately, or `receptive_field.conv_like()` for a conv."
-    )
+    fn = _nearest(layer, "geometry")
+    if fn is None:
+        raise ValueError(
+            f"Layer {layer.name!r} of class {type(layer).__name__} has no receptive-field "
+            f"geometry. Declare it with `cnn_course.receptive_field.register_geometry("
+            f"{type(layer).__name__}, fn)`, e.g. `fn = receptive_field.pointwise` for a layer "
+            f"that acts on each position separately, or `receptive_field.conv_like()` for a conv."
+        )
+    return fn
+
+
+def count_macs(layer, input_shape: tuple, output_shape: tuple) -> int:
+    """Multiply-accumulates of one call of `layer` (0 when no MACs rule applies or a size is
+    unknown)."""
+    fn = _nearest(layer, "macs")
+    if fn is None or any(size is None for size in (*input_shape[1:], *output_shape[1:])):
+        return 0
+    return int(fn(layer, tuple(input_shape), tuple(output_shape)))
+
+
+def _channels_last(layer, shape: tuple) -> tuple[tuple, int]:
+    """(spatial sizes, channels) of a batch-first shape in the layer's data format."""
+    if getattr(layer, "data_format", None) == "channels_first":
+        return tuple(shape[2:]), shape[1]
+    return tuple(shape[1:-1]), shape[-1]
+
+
+def _conv_macs(layer, input_shape, output_shape) -> int:
+    (out_sizes, c_out), (_, c_in) = (_channels_last(layer, output_shape),
+                                     _channels_last(layer, input_shape))
+    return conv_macs(out_sizes, layer.kernel_size, c_in, c_out,
+                     groups=getattr(layer, "groups", 1) or 1)
+
+
+def _depthwise_macs(layer, input_shape, output_shape) -> int:
+    out_sizes, _ = _channels_last(layer, output_shape)
+    _, c_in = _channels_last(layer, input_shape)
+    return conv_macs(out_sizes, layer.kernel_size, c_in, c_in * layer.depth_multiplier,
+                     groups=c_in)
+
+
+def _separable_macs(layer, input_shape, output_shape) -> int:
+    """A depthwise conv, then a 1x1 conv over its C·depth_multiplier channels."""
+    (out_sizes, c_out), (_, c_in) = (_channels_last(layer, output_shape),
+                                     _channels_last(layer, input_shape))
+    middle = c_in * layer.depth_multiplier
+    pointwise_kernel = (1,) * len(out_sizes)
+    return (_depthwise_macs(layer, input_shape, output_shape)
+            + conv_macs(out_sizes, pointwise_kernel, middle, c_out))
+
+
+def _transposed_macs(layer, input_shape, output_shape) -> int:
+    """Each input position scatters a k-window into the output: a conv over the input grid."""
+    (in_sizes, c_in), (_, c_out) = (_channels_last(layer, input_shape),
+                                    _channels_last(layer, output_shape))
+    return conv_macs(in_sizes, layer.kernel_size, c_in, c_out)
+
+
+def _dense_macs(layer, input_shape, output_shape) -> int:
+    """A 1x1 conv over every position of the leading axes (Dense acts on the last axis)."""
+    positions = (math.prod(output_shape[1:-1]),)
+    return conv_macs(positions, (1,), input_shape[-1], output_shape[-1])
 
 
 def _tuple(value, rank: int) -> tuple[int, ...]:
@@ -278,11 +372,16 @@ def merge(layer, context: LayerContext) -> Geometry:
 def _register_defaults() -> None:
     layers = keras.layers
     conv = conv_like()
-    for cls in (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.DepthwiseConv1D,
-                layers.DepthwiseConv2D, layers.SeparableConv1D, layers.SeparableConv2D):
-        register_geometry(cls, conv)
+    for classes, macs in (((layers.Conv1D, layers.Conv2D, layers.Conv3D), _conv_macs),
+                          ((layers.DepthwiseConv1D, layers.DepthwiseConv2D), _depthwise_macs),
+                          ((layers.SeparableConv1D, layers.SeparableConv2D), _separable_macs)):
+        for cls in classes:
+            register_geometry(cls, conv)
+            register_macs(cls, macs)
     for cls in (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose):
         register_geometry(cls, _transposed)
+        register_macs(cls, _transposed_macs)
+    register_macs(layers.Dense, _dense_macs)
     for cls in (layers.MaxPooling1D, layers.MaxPooling2D, layers.MaxPooling3D,
                 layers.AveragePooling1D, layers.AveragePooling2D, layers.AveragePooling3D):
         register_geometry(cls, _pooling)
@@ -323,14 +422,17 @@ def _register_defaults() -> None:
         cls = getattr(layers, name, None)
         if cls is not None:
             register_geometry(cls, pointwise)
-    # keras.ops called on KerasTensors (x + y, ops.relu(x), ...) and applications' own layers.
-    for name in ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Divide", "TrueDivide",
-                 "CustomScaleLayer"):
-        register_geometry(name, merge)
-    for name in ("Relu", "Relu6", "Sigmoid", "Tanh", "Silu", "Gelu", "Softmax", "Cast",
-                 "Negative", "Abs", "Square", "Sqrt", "Exp", "Log", "HardSigmoid", "HardSilu",
-                 "LeakyRelu", "Elu", "Selu", "Softplus", "Clip"):
-        register_geometry(name, pointwise)
+    # keras.ops called on KerasTensors (x + y, ops.relu(x), ...) and applications' own layers:
+    # their classes live in Keras' private modules, which keras_graph alone reads.
+    for cls in keras_graph.operation_classes(
+            ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Divide", "TrueDivide",
+             "CustomScaleLayer")):
+        register_geometry(cls, merge)
+    for cls in keras_graph.operation_classes(
+            ("Relu", "Relu6", "Sigmoid", "Tanh", "Silu", "Gelu", "Softmax", "Cast", "Negative",
+             "Abs", "Square", "Sqrt", "Exp", "Log", "HardSigmoid", "HardSilu", "LeakyRelu",
+             "Elu", "Selu", "Softplus", "Clip")):
+        register_geometry(cls, pointwise)
 
 
 _register_defaults()
