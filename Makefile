@@ -9,6 +9,9 @@ RUNS_DIR ?= runs
 ARGS ?=
 # PYTHONWARNINGS: setuptools prints an informational box on every editable install.
 PIP := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
+# The Keras range pyproject.toml states is tested at both ends: the newest release (what pip
+# installs) and the oldest allowed, installed beside the environment and put first on the path.
+KERAS_OLDEST := $(shell sed -n 's/^ *"keras>=\([0-9.]*\)",.*/\1/p' pyproject.toml)
 # nbval compares the committed outputs of cells marked NBVAL_CHECK_OUTPUT; the papermill smoke
 # test (tests/test_notebooks.py) already executes every notebook.
 NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
@@ -39,15 +42,22 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PIP) -r requirements-test.txt
 	touch $@
 
+$(VENV)/keras-oldest/.installed: $(VENV)/.test-installed pyproject.toml
+	@echo "Installing Keras $(KERAS_OLDEST) (the oldest pyproject.toml allows) for one more unit-test run..."
+	$(PIP) -q --no-deps --upgrade --target $(VENV)/keras-oldest "keras==$(KERAS_OLDEST).*"
+	touch $@
+
 ## The main job: the quick-start notebook on the embedded sample, logged into runs/.
 run: $(VENV)/.installed
 	$(BIN)/cnn-course run $(NOTEBOOK) --logs-dir $(RUNS_DIR) --overwrite $(ARGS)
 
-## Unit tests under TensorFlow (default) and JAX, notebook smoke runs (both backends), nbval,
-## and the README's results against logs/.
-test: $(VENV)/.test-installed
+## Unit tests under TensorFlow (default) and JAX and on the oldest Keras allowed, notebook smoke
+## runs (both backends), nbval, and the README's results against logs/.
+test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	$(BIN)/python -m pytest -q -m "not notebook" tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m "not notebook" tests
+	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -c "import keras; assert keras.__version__.startswith('$(KERAS_OLDEST).'), keras.__version__; print('unit tests on Keras', keras.__version__)"
+	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -m "not notebook" tests
 	$(BIN)/python -m pytest -q -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m notebook tests
 	$(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)

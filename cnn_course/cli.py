@@ -92,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before verify's TensorFlow import
 
-    from cnn_course import runner
+    from cnn_course.runs import notebook_runner
 
     args = build_parser().parse_args(argv)
     handlers = {"run": _run, "list": _list, "results": _results, "report": _report,
                 "verify": _verify, "notebooks": _notebooks}
     try:
         return handlers[args.command](args)
-    except runner.RunFailedError as error:
+    except notebook_runner.RunFailedError as error:
         return _fail(args, error, EXIT_FAILED)
     except (ValueError, FileNotFoundError, FileExistsError, yaml.YAMLError) as error:
         return _fail(args, error, EXIT_BAD_INPUT)  # RunError, parameter and notebook errors
@@ -129,7 +129,7 @@ def _yaml_words(error) -> str:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course import notebooks, runner
+    from cnn_course.runs import notebook_runner, notebooks
 
     notebook = notebooks.resolve(args.notebook)
     parameters: dict = {}
@@ -139,10 +139,10 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.parameters_file} must hold a mapping of name: value.")
         parameters.update(loaded)
     for name, value in args.parameter:
-        parameters[name] = runner.parse_value(value)
+        parameters[name] = notebook_runner.parse_value(value)
     _show_progress(verbose=args.verbose)
-    timeout = args.timeout if args.timeout is not None else runner.DEFAULT_TIMEOUT_S
-    output = runner.run_notebook(notebook, parameters, logs_dir=args.logs_dir,
+    timeout = args.timeout if args.timeout is not None else notebook_runner.DEFAULT_TIMEOUT_S
+    output = notebook_runner.run_notebook(notebook, parameters, logs_dir=args.logs_dir,
                                  overwrite=args.overwrite, restart=args.restart,
                                  timeout_s=timeout, verbose=args.verbose)
     run_dir = output.parent
@@ -170,10 +170,10 @@ def _show_progress(verbose: bool) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from cnn_course import notebooks, runner
+    from cnn_course.runs import notebook_runner, notebooks
 
     for path in notebooks.paths():
-        specs = runner.notebook_parameter_specs(path)
+        specs = notebook_runner.notebook_parameter_specs(path)
         print(f"{path.stem}  ({notebooks.title(path)})")
         for spec in specs.values():
             comment = f"  # {spec.comment}" if spec.comment else ""
@@ -185,14 +185,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from cnn_course import report
+    from cnn_course.runs import report
 
     print(report.terminal_table(args.logs_dir))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from cnn_course import report
+    from cnn_course.runs import report
 
     if args.check:
         problems = report.check(args.readme, args.logs_dir)
@@ -209,9 +209,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from cnn_course import runfiles, verify
+    from cnn_course.runs import run_folder, verify
 
-    runs = runfiles.list_runs(args.logs_dir)
+    runs = run_folder.list_runs(args.logs_dir)
     if args.runs:
         known = {run.name: run for run in runs}
         missing = [name for name in args.runs if name not in known]
@@ -220,7 +220,7 @@ def _verify(args: argparse.Namespace) -> int:
                              f"Runs there: {', '.join(known) or 'none'}.")
         runs = [known[name] for name in args.runs]
     else:
-        runs = [run for run in runs if run.state() == runfiles.COMPLETE]
+        runs = [run for run in runs if run.state() == run_folder.COMPLETE]
     failures = 0
     for run in runs:
         outcome = verify.verify_or_skip(run)
@@ -230,7 +230,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from cnn_course import notebooks
+    from cnn_course.runs import notebooks
 
     copied = notebooks.copy_to(args.directory, force=args.force)
     print(f"copied {len(copied)} notebooks into {args.directory}/:")

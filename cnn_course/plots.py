@@ -21,7 +21,7 @@ def training_curves(
     """Accuracy and loss per epoch, training and validation, side by side.
 
     Args:
-        history: columns (`History.history`) or rows (`runlog.read_history`) with `accuracy`,
+        history: columns (`History.history`) or rows (`training_log.read_history`) with `accuracy`,
             `loss` and optionally `val_accuracy`, `val_loss`, `epoch`.
     """
     columns = _as_columns(history)
@@ -33,11 +33,7 @@ def training_curves(
             if values and any(value is not None for value in values):
                 label = ("validation " if prefix else "training ") + metric
                 axis.plot(epochs, values, style, marker="o", markersize=3, label=label)
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(metric)
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.grid(alpha=0.3)
-        axis.legend()
+        _epoch_axis(axis, metric)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
@@ -56,15 +52,20 @@ def compare_curves(
         values = columns[metric]
         epochs = columns.get("epoch") or list(range(1, len(values) + 1))
         axis.plot(epochs, values, marker="o", markersize=3, label=label)
+    _epoch_axis(axis, metric)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def _epoch_axis(axis, metric: str) -> None:
+    """Epochs on x (whole numbers), the metric on y, a light grid and the legend."""
     axis.set_xlabel("epoch")
     axis.set_ylabel(metric)
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend()
-    if title:
-        axis.set_title(title)
-    figure.tight_layout()
-    return figure
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:

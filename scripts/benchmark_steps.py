@@ -16,7 +16,9 @@ import time
 
 import keras
 
-from cnn_course import data, environment, models, training
+from cnn_course import data, models
+from cnn_course.models import training
+from cnn_course.runs import environment
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept,
 an "Open in Colab" badge atop the first cell and the install cell as the first code cell (both
-from pyproject.toml's repository URL, via `cnn_course.notebooks`).
+from pyproject.toml's repository URL, via `cnn_course.runs.notebooks`).
 
     python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
     python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
@@ -31,7 +31,7 @@ def execute(path: str) -> None:
 
     from nbclient import NotebookClient
 
-    from cnn_course.runner import QUIET_KERNEL_ARGUMENTS
+    from cnn_course.runs.notebook_runner import QUIET_KERNEL_ARGUMENTS
 
     notebook = nbformat.read(path, as_version=4)
     os.environ["CNN_COURSE_LOGS_DIR"] = tempfile.mkdtemp(prefix="cnn-course-refresh-")
@@ -45,7 +45,7 @@ def execute(path: str) -> None:
 def add_colab_cells(notebook, name: str) -> None:
     """The badge as the first line of the first (markdown) cell; the install cell first among
     the code cells. Both are rewritten, so they follow the repository URL."""
-    from cnn_course import notebooks
+    from cnn_course.runs import notebooks
 
     first = notebook.cells[0]
     lines = [line for line in first.source.splitlines() if "colab-badge.svg" not in line]

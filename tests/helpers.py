@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn_course import environment, runlog, training
+from cnn_course.models import training
+from cnn_course.runs import environment, training_log
 
 
 def tiny_images(count: int = 64, size: int = 8, seed: int = 0):
@@ -53,7 +54,7 @@ def fit_tiny_run(tmp_path, epochs=3, seed=0, callbacks=(), model=None, parameter
     environment.set_seed(seed)
     model = model or tiny_model()
     x, y = tiny_images()
-    return model, runlog.fit_logged(
+    return model, training_log.fit_logged(
         model, x, y, validation_data=(x[:16], y[:16]), run_name="tiny-run", epochs=epochs,
         batch_size=16, dataset="synthetic", sample=True, seed=seed,
         parameters={"epochs": epochs} if parameters is None else parameters,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_course import arithmetic as ar
+from cnn_course.concepts import arithmetic as ar
 
 X = np.arange(9).reshape(3, 3)
 K = np.array([[0, 1], [2, 3]])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from cnn_course import backprop
-from cnn_course.autodiff import gradients
+from cnn_course.concepts import backprop
+from cnn_course.concepts.autodiff import gradients
 
 RNG = np.random.default_rng(0)
 

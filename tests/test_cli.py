@@ -12,7 +12,8 @@ import nbformat
 import pytest
 
 import cnn_course
-from cnn_course import cli, notebooks, report
+from cnn_course import cli
+from cnn_course.runs import notebooks, report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
 
@@ -38,10 +39,10 @@ def test_list_shows_every_notebook_with_types_defaults_and_comments(capsys):
 
 
 def test_every_parameter_whose_default_is_none_declares_its_types():
-    from cnn_course import runner
+    from cnn_course.runs import notebook_runner
 
     for path in notebooks.paths():
-        for spec in runner.notebook_parameter_specs(path).values():
+        for spec in notebook_runner.notebook_parameter_specs(path).values():
             assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. float | None)"
 
 

@@ -2,7 +2,7 @@ import subprocess
 
 import pytest
 
-from cnn_course import environment
+from cnn_course.runs import environment
 
 
 @pytest.fixture
@@ -39,3 +39,13 @@ def test_uncommitted_changes_ignores_files_outside_the_code_paths(repository):
 
 def test_uncommitted_changes_is_none_outside_git(tmp_path):
     assert environment.uncommitted_changes(tmp_path) is None
+
+
+def test_the_keras_floor_is_pyprojects():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    floor = next(item for item in pyproject["project"]["dependencies"] if item.startswith("keras"))
+    assert floor == "keras>=" + ".".join(map(str, environment.minimum_keras()))
+    environment.check_keras_version()  # the Keras under test is inside the range

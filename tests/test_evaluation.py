@@ -1,6 +1,6 @@
 import numpy as np
 
-from cnn_course import evaluation
+from cnn_course.concepts import evaluation
 
 
 def test_per_class_accuracy_and_missing_classes():

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from cnn_course import receptive_field as rf
-from cnn_course.autodiff import gradients
-from cnn_course.layers import (
+from cnn_course.concepts.autodiff import gradients
+from cnn_course.concepts.convolution_layers import (
     CoordConv2D,
     DeformableConv2D,
     LocallyConnected2D,
     LocalResponseNormalization,
     SpatiallySeparableConv2D,
 )
-from cnn_course.normalization import local_response_norm
+from cnn_course.concepts.normalization import local_response_norm
 
 X = np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype("float32")
 

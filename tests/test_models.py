@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cnn_course import data, models, recipes, training
+from cnn_course import data, models
+from cnn_course.models import recipes, training
 from cnn_course.models.inputs import check_model_input
 
 ASSIGNMENT_NETS = [(models.mnist_net, 20_000), (models.mnist_net_tiny, 8_000)]
@@ -106,7 +107,7 @@ def test_epoch_batches_reshuffle_every_epoch_without_repeats():
 
 
 def test_one_cycle_rises_then_anneals():
-    from cnn_course.schedules import one_cycle
+    from cnn_course.models.schedules import one_cycle
 
     schedule = one_cycle(0.1, total_steps=100, warmup_fraction=0.2)
     rates = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 20, 60, 100)]

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course import normalization as norm
+from cnn_course.concepts import normalization as norm
 
 X = np.random.default_rng(0).standard_normal((4, 5, 6, 8)).astype("float32") * 3 + 1
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course import report
+from cnn_course.runs import report
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 

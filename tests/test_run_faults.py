@@ -13,7 +13,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from cnn_course import cli, report, runfiles, runlog, runner
+from cnn_course import cli
+from cnn_course.runs import notebook_runner, report, run_folder, training_log
 from tests.helpers import InterruptAt, fit_tiny_run, tiny_model
 
 NAME = "tiny-run"
@@ -22,9 +23,9 @@ NAME = "tiny-run"
 CONTEXT_NOTEBOOK_CELLS = [
     'run_name = "tiny-run"  # the run\nepochs = 2  # passes\nseed = 0  # seed\n'
     'logs_dir: str | None = None  # where runs go\nfail = False  # raise after training',
-    "from cnn_course import runfiles\n"
-    "context = runfiles.RunContext.from_environment()\n"
-    "run = runfiles.RunDir.at(context.run_dir)\n"
+    "from cnn_course.runs import run_folder\n"
+    "context = run_folder.RunContext.from_environment()\n"
+    "run = run_folder.RunDir.at(context.run_dir)\n"
     "run.path.mkdir(parents=True, exist_ok=True)\n"
     'run.write_summary({"run_name": run_name, "status": "complete", "epochs_run": epochs,\n'
     '                   "epochs_requested": epochs, "parameters": context.parameters})',
@@ -56,7 +57,7 @@ def snapshot(run_dir):
 def interrupted_run(tmp_path, epochs=5, at=2, **kwargs):
     with pytest.raises(KeyboardInterrupt):
         fit_tiny_run(tmp_path, epochs=epochs, callbacks=[InterruptAt(epoch=at)], **kwargs)
-    return runfiles.RunDir(tmp_path, NAME)
+    return run_folder.RunDir(tmp_path, NAME)
 
 
 def one_line_error(capsys, argv, code=2):
@@ -68,22 +69,22 @@ def one_line_error(capsys, argv, code=2):
 
 # 1. -p logs_dir is honoured, and may not contradict --logs-dir.
 def test_logs_dir_parameter_is_where_the_run_goes(notebook, tmp_path):
-    prepared = runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "elsewhere")})
+    prepared = notebook_runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "elsewhere")})
     assert prepared.run.path == tmp_path / "elsewhere" / NAME
     assert prepared.parameters["logs_dir"] == str(tmp_path / "elsewhere")
 
 
 def test_logs_dir_option_and_parameter_must_agree(notebook, tmp_path):
-    with pytest.raises(runner.NotebookParameterError, match="name different folders"):
-        runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "a")}, logs_dir=tmp_path / "b")
+    with pytest.raises(notebook_runner.NotebookParameterError, match="name different folders"):
+        notebook_runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "a")}, logs_dir=tmp_path / "b")
 
 
 # 2. A complete run is replaced only when asked, and only by a run that completes.
 def test_runner_keeps_a_complete_run_unless_overwrite(notebook, tmp_path):
     fit_tiny_run(tmp_path)
-    with pytest.raises(runfiles.RunError, match="is complete .*--overwrite"):
-        runner.prepare_run(notebook, logs_dir=tmp_path)
-    prepared = runner.prepare_run(notebook, logs_dir=tmp_path, overwrite=True)
+    with pytest.raises(run_folder.RunError, match="is complete .*--overwrite"):
+        notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
+    prepared = notebook_runner.prepare_run(notebook, logs_dir=tmp_path, overwrite=True)
     assert prepared.target.path == tmp_path / f".{NAME}.staging"
 
 
@@ -93,9 +94,9 @@ def test_an_interrupted_replacement_leaves_the_complete_run_intact(tmp_path):
     interrupted_run(tmp_path, epochs=5, overwrite=True)
     assert snapshot(tmp_path / NAME) == before
     fit_tiny_run(tmp_path, epochs=5, overwrite=True)  # resumes the staged run, then swaps
-    summary = runlog.read_summary(tmp_path / NAME)
+    summary = training_log.read_summary(tmp_path / NAME)
     assert summary["status"] == "complete" and summary["resumed"] is True
-    assert [row["epoch"] for row in runlog.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
+    assert [row["epoch"] for row in training_log.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
     assert sorted(os.listdir(tmp_path)) == [NAME]
 
 
@@ -104,11 +105,11 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
     def killed(model):
         raise KeyboardInterrupt("killed while writing model.md")
 
-    monkeypatch.setattr(runlog, "layer_table_markdown", killed)
+    monkeypatch.setattr(training_log, "layer_table_markdown", killed)
     with pytest.raises(KeyboardInterrupt):
         fit_tiny_run(tmp_path)
-    run = runfiles.RunDir(tmp_path, NAME)
-    assert run.state() == runfiles.INTERRUPTED and run.backup_epoch() == 3
+    run = run_folder.RunDir(tmp_path, NAME)
+    assert run.state() == run_folder.INTERRUPTED and run.backup_epoch() == 3
     (run.path / ".model.abc123.tmp.keras").write_bytes(b"half a model")
     monkeypatch.undo()
     fit_tiny_run(tmp_path)
@@ -120,36 +121,36 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
 
 
 # 4. A damaged checkpoint is refused, naming the folder and the way out.
-@pytest.mark.parametrize("missing", [runfiles.BACKUP_WEIGHTS_FILE, runfiles.BACKUP_METADATA_FILE])
+@pytest.mark.parametrize("missing", [run_folder.BACKUP_WEIGHTS_FILE, run_folder.BACKUP_METADATA_FILE])
 def test_a_damaged_checkpoint_is_refused(tmp_path, missing):
     run = interrupted_run(tmp_path)
     (run.backup_path / missing).unlink()
-    with pytest.raises(runfiles.RunError, match=f"damaged: .*backup lacks {missing}.*--restart"):
+    with pytest.raises(run_folder.RunError, match=f"damaged: .*backup lacks {missing}.*--restart"):
         fit_tiny_run(tmp_path, epochs=5)
 
 
 def test_a_checkpoint_ahead_of_the_log_is_refused(tmp_path):
     run = interrupted_run(tmp_path)
-    runlog.atomic_write_text(run.history_path, "epoch,loss\n1,0.5\n")
-    with pytest.raises(runfiles.RunError, match="does not match its log.*holds 2 epochs"):
+    training_log.atomic_write_text(run.history_path, "epoch,loss\n1,0.5\n")
+    with pytest.raises(run_folder.RunError, match="does not match its log.*holds 2 epochs"):
         fit_tiny_run(tmp_path, epochs=5)
 
 
 def test_restart_starts_a_damaged_run_over(notebook, tmp_path):
     run = interrupted_run(tmp_path)
-    (run.backup_path / runfiles.BACKUP_WEIGHTS_FILE).unlink()
-    with pytest.raises(runfiles.RunError, match="damaged"):
-        runner.prepare_run(notebook, logs_dir=tmp_path)
-    assert runner.prepare_run(notebook, logs_dir=tmp_path, restart=True).target == run
+    (run.backup_path / run_folder.BACKUP_WEIGHTS_FILE).unlink()
+    with pytest.raises(run_folder.RunError, match="damaged"):
+        notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
+    assert notebook_runner.prepare_run(notebook, logs_dir=tmp_path, restart=True).target == run
 
 
 # 5. One process per run.
 def test_a_second_process_on_a_run_is_refused(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        run = runfiles.RunDir(tmp_path, NAME)
+        run = run_folder.RunDir(tmp_path, NAME)
         run.lock_path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
-        with pytest.raises(runfiles.RunLockedError, match=f"in use by process {holder.pid}"):
+        with pytest.raises(run_folder.RunLockedError, match=f"in use by process {holder.pid}"):
             fit_tiny_run(tmp_path)
         assert run.state() is None and not run.path.exists()
     finally:
@@ -160,16 +161,16 @@ def test_a_second_process_on_a_run_is_refused(tmp_path):
 def test_a_lock_left_by_a_dead_process_is_cleaned(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    run = runfiles.RunDir(tmp_path, NAME)
+    run = run_folder.RunDir(tmp_path, NAME)
     run.lock_path.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename}))
     fit_tiny_run(tmp_path)
-    assert run.state() == runfiles.COMPLETE and not run.lock_path.exists()
+    assert run.state() == run_folder.COMPLETE and not run.lock_path.exists()
 
 
 # 6. A resume with other parameters or another model is refused, naming the differences.
 def test_resuming_with_other_parameters_is_refused(tmp_path):
     interrupted_run(tmp_path, parameters={"learning_rate": 0.05, "sample": False})
-    with pytest.raises(runfiles.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
+    with pytest.raises(run_folder.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
                                                 r"sample: False -> True\).*--restart"):
         fit_tiny_run(tmp_path, epochs=5, parameters={"learning_rate": 0.1, "sample": True})
 
@@ -180,32 +181,32 @@ def test_resuming_with_another_model_is_refused(tmp_path):
     other = keras.Sequential([keras.Input((8, 8), dtype="uint8"), keras.layers.Flatten(),
                               keras.layers.Dense(2, activation="softmax")], name="other")
     other.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    with pytest.raises(runfiles.RunError, match="while training model 'tiny'.*this model is "
+    with pytest.raises(run_folder.RunError, match="while training model 'tiny'.*this model is "
                                                 "'other'"):
         fit_tiny_run(tmp_path, epochs=5, model=other)
 
 
 def test_runner_refuses_to_resume_with_other_parameters(notebook, tmp_path):
     run = interrupted_run(tmp_path, parameters={"epochs": 5, "seed": 0})
-    with pytest.raises(runfiles.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
-        runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
+    with pytest.raises(run_folder.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
+        notebook_runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
     assert run.backup_epoch() == 2  # nothing was touched
 
 
 # 7. The executed notebook of a complete run is never replaced by a failing run.
 @pytest.mark.notebook
 def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_path):
-    runner.run_notebook(notebook, logs_dir=tmp_path, log_output=False)
+    notebook_runner.run_notebook(notebook, logs_dir=tmp_path, log_output=False)
     before = snapshot(tmp_path / NAME)
-    with pytest.raises(runner.RunFailedError, match="failed in cell 4: AssertionError: asked"):
-        runner.run_notebook(notebook, {"fail": True, "epochs": 3}, logs_dir=tmp_path,
+    with pytest.raises(notebook_runner.RunFailedError, match="failed in cell 4: AssertionError: asked"):
+        notebook_runner.run_notebook(notebook, {"fail": True, "epochs": 3}, logs_dir=tmp_path,
                             overwrite=True, log_output=False)
     assert snapshot(tmp_path / NAME) == before
-    staged = runfiles.RunDir(tmp_path, NAME).staging()
-    assert staged.state() == runfiles.FAILED and staged.notebooks()
-    runner.run_notebook(notebook, {"epochs": 3}, logs_dir=tmp_path, overwrite=True,
+    staged = run_folder.RunDir(tmp_path, NAME).staging()
+    assert staged.state() == run_folder.FAILED and staged.notebooks()
+    notebook_runner.run_notebook(notebook, {"epochs": 3}, logs_dir=tmp_path, overwrite=True,
                         log_output=False)
-    assert runlog.read_summary(tmp_path / NAME)["epochs_run"] == 3
+    assert training_log.read_summary(tmp_path / NAME)["epochs_run"] == 3
     assert sorted(os.listdir(tmp_path)) == [f".{NAME}.kernel.log", NAME]  # no staging, no lock
 
 
@@ -217,8 +218,8 @@ def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_pa
 ])
 def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path, name, value,
                                                              words):
-    with pytest.raises(runner.NotebookParameterError, match=words):
-        runner.prepare_run(notebook, {name: value}, logs_dir=tmp_path / "logs")
+    with pytest.raises(notebook_runner.NotebookParameterError, match=words):
+        notebook_runner.prepare_run(notebook, {name: value}, logs_dir=tmp_path / "logs")
     assert not (tmp_path / "logs").exists()
 
 
@@ -226,8 +227,8 @@ def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path,
 def test_fit_logged_refuses_out_of_range_arguments(tmp_path, name, value):
     arguments = {"epochs": 3, name: value}
     model, x = tiny_model(), np.zeros((4, 8, 8), "uint8")
-    with pytest.raises(runfiles.RunError, match=f"{name} must be at least 1"):
-        runlog.fit_logged(model, x, np.zeros(4), run_name=NAME, logs_dir=tmp_path, **arguments)
+    with pytest.raises(run_folder.RunError, match=f"{name} must be at least 1"):
+        training_log.fit_logged(model, x, np.zeros(4), run_name=NAME, logs_dir=tmp_path, **arguments)
     assert not (tmp_path / NAME).exists()
 
 
@@ -249,9 +250,9 @@ class PoisonAt(keras.callbacks.Callback):
 
 
 def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
-    with pytest.raises(runlog.TrainingDivergedError, match="loss nan in epoch 2"):
+    with pytest.raises(training_log.TrainingDivergedError, match="loss nan in epoch 2"):
         fit_tiny_run(tmp_path, epochs=5, callbacks=[PoisonAt(epoch=1)])
-    run = runfiles.RunDir(tmp_path, NAME)
+    run = run_folder.RunDir(tmp_path, NAME)
 
     def refuse(constant):
         raise ValueError(f"bare {constant} in summary.json")
@@ -290,7 +291,7 @@ def test_yaml_scientific_notation_is_a_number(tmp_path):
     source = nbformat.read(str(path), as_version=4)
     source.cells[0].source += "\nlearning_rate = 0.1  # step"
     nbformat.write(source, str(path))
-    checked = runner.check_parameters(path, {"learning_rate": "1e-3"})
+    checked = notebook_runner.check_parameters(path, {"learning_rate": "1e-3"})
     assert checked == {"learning_rate": 0.001}
 
 
@@ -302,7 +303,7 @@ def test_cli_one_line_for_json_that_is_not_a_notebook(tmp_path, capsys):
 
 def test_cli_one_line_for_a_damaged_checkpoint(notebook, tmp_path, capsys):
     run = interrupted_run(tmp_path)
-    (run.backup_path / runfiles.BACKUP_WEIGHTS_FILE).unlink()
+    (run.backup_path / run_folder.BACKUP_WEIGHTS_FILE).unlink()
     error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
     assert f"{run.backup_path} lacks latest.weights.h5" in error and "--restart" in error
 
@@ -327,7 +328,7 @@ def test_cli_one_line_for_a_full_disk_and_the_complete_run_survives(notebook, tm
 def test_cli_one_line_for_a_run_in_use(notebook, tmp_path, capsys):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        run = runfiles.RunDir(tmp_path, NAME)
+        run = run_folder.RunDir(tmp_path, NAME)
         run.lock_path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
         error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
         assert f"in use by process {holder.pid}" in error

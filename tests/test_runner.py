@@ -1,7 +1,8 @@
 import nbformat
 import pytest
 
-from cnn_course import cli, runner
+from cnn_course import cli
+from cnn_course.runs import notebook_runner
 
 
 def make_notebook(path, parameters_source, body="result = epochs * 2", tagged_cells=1):
@@ -28,13 +29,13 @@ def notebook(tmp_path):
 
 
 def test_parameters_are_read_from_the_tagged_cell(notebook):
-    assert runner.notebook_parameters(notebook) == {
+    assert notebook_runner.notebook_parameters(notebook) == {
         "run_name": "demo", "epochs": 2, "learning_rate": 0.1, "sample": True, "note": None}
 
 
 def test_unknown_parameter_lists_the_valid_ones(notebook):
-    with pytest.raises(runner.NotebookParameterError) as caught:
-        runner.check_parameters(notebook, {"epoch": 3})
+    with pytest.raises(notebook_runner.NotebookParameterError) as caught:
+        notebook_runner.check_parameters(notebook, {"epoch": 3})
     message = str(caught.value)
     assert "Unknown parameter ['epoch']" in message
     assert "epochs=2" in message and "learning_rate=0.1" in message
@@ -45,12 +46,12 @@ def test_unknown_parameter_lists_the_valid_ones(notebook):
     [("epochs", "three"), ("epochs", 2.5), ("sample", 1), ("epochs", True)],
 )
 def test_wrong_type_is_refused(notebook, name, value):
-    with pytest.raises(runner.NotebookParameterError, match=f"Parameter '{name}'.*expects"):
-        runner.check_parameters(notebook, {name: value})
+    with pytest.raises(notebook_runner.NotebookParameterError, match=f"Parameter '{name}'.*expects"):
+        notebook_runner.check_parameters(notebook, {name: value})
 
 
 def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
-    checked = runner.check_parameters(notebook, {"learning_rate": 1, "note": [1, 2]})
+    checked = notebook_runner.check_parameters(notebook, {"learning_rate": 1, "note": [1, 2]})
     assert checked == {"learning_rate": 1.0, "note": [1, 2]}
     assert isinstance(checked["learning_rate"], float)
 
@@ -58,13 +59,13 @@ def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
 def test_two_parameters_cells_are_refused(tmp_path):
     path = make_notebook(tmp_path / "two.ipynb", "epochs = 1", tagged_cells=2)
     with pytest.raises(ValueError, match="has 2 cells tagged 'parameters'; expected exactly 1"):
-        runner.notebook_parameters(path)
+        notebook_runner.notebook_parameters(path)
 
 
 def test_computed_parameter_is_refused(tmp_path):
     path = make_notebook(tmp_path / "computed.ipynb", "epochs = 2 * 10")
     with pytest.raises(ValueError, match="'epochs' must be a literal"):
-        runner.notebook_parameters(path)
+        notebook_runner.notebook_parameters(path)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_computed_parameter_is_refused(tmp_path):
      ("None", None), ("[1, 2]", [1, 2]), ("mnist", "mnist")],
 )
 def test_command_line_values_are_parsed(text, value):
-    assert runner.parse_value(text) == value
+    assert notebook_runner.parse_value(text) == value
 
 
 def test_cli_reports_an_unknown_parameter_and_exits_2(notebook, capsys, tmp_path):
@@ -92,7 +93,7 @@ def test_cli_reads_a_yaml_parameters_file(notebook, tmp_path, capsys):
 
 @pytest.mark.notebook
 def test_run_notebook_executes_into_the_run_folder(notebook, tmp_path):
-    output = runner.run_notebook(notebook, {"epochs": 5, "run_name": "custom"},
+    output = notebook_runner.run_notebook(notebook, {"epochs": 5, "run_name": "custom"},
                                  logs_dir=tmp_path / "logs", log_output=False)
     assert output == tmp_path / "logs" / "custom" / "demo.ipynb"
     executed = nbformat.read(str(output), as_version=4)

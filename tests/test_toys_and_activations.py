@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cnn_course import activations, toys
+from cnn_course.concepts import activations, toys
 
 
 def test_activation_derivatives():

@@ -16,7 +16,7 @@ from cnn_course.receptive_field.effective import (
     effective_receptive_field,
 )
 from cnn_course.receptive_field.geometry import AxisMap
-from cnn_course.receptive_field.layers import (
+from cnn_course.receptive_field.registry import (
     Geometry,
     LayerContext,
     conv_like,

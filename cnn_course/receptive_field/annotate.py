@@ -13,9 +13,9 @@ from fractions import Fraction
 
 import keras
 
-from cnn_course.receptive_field import keras_graph, layers
+from cnn_course.receptive_field import keras_graph, registry
 from cnn_course.receptive_field.geometry import AxisMap
-from cnn_course.receptive_field.layers import Geometry, LayerContext, lookup
+from cnn_course.receptive_field.registry import Geometry, LayerContext, lookup
 
 
 def _plain(value: Fraction | None):
@@ -109,7 +109,7 @@ def count_macs(layer, context: LayerContext) -> int:
     """Multiply-accumulates of one call, from the layer registry (`register_macs`)."""
     if not context.output_shapes or not context.input_shapes:
         return 0
-    return layers.count_macs(layer, context.input_shapes[0], context.output_shapes[0])
+    return registry.count_macs(layer, context.input_shapes[0], context.output_shapes[0])
 
 
 def _walk(model: keras.Model, input_geometries: list[Geometry], prefix: str,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from cnn_course.autodiff import input_gradient
+from cnn_course.concepts.autodiff import input_gradient
 from cnn_course.receptive_field import keras_graph
 from cnn_course.receptive_field.annotate import annotate
 

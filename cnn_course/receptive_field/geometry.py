@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cnn_course.arithmetic import conv_output_size
+from cnn_course.concepts.arithmetic import conv_output_size
 
 Extent = tuple[int, int] | None
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from cnn_course.layers import CoordConv2D
+from cnn_course.concepts.convolution_layers import CoordConv2D
 from cnn_course.models.inputs import raw_image_input
 
 

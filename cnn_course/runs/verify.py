@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
-from cnn_course.runfiles import COMPLETE, RunDir
+from cnn_course.runs.run_folder import COMPLETE, RunDir
 
 # Evaluation batches differ from training-time validation only in summation order.
 TOLERANCE = 1e-4

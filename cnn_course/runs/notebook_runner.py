@@ -3,12 +3,12 @@
 Every check comes before a kernel starts: the notebook must have exactly one
 `parameters`-tagged cell of literals; every parameter passed must be one of its names, of the
 type of its default (or of its annotation, `dropout: float | None = None`) and within its rule
-(`runfiles.ARGUMENT_RULES`: epochs >= 1, ...); the logs folder must be a writable folder; a
+(`run_folder.ARGUMENT_RULES`: epochs >= 1, ...); the logs folder must be a writable folder; a
 complete run is kept unless `overwrite`; an interrupted run resumes only with the parameters
 it had, from an intact checkpoint. The run's lock is held while the kernel runs.
 
 The kernel receives the run's context (name, folder, notebook, every parameter with defaults
-merged) through one channel, `runfiles.RunContext`, and `runlog.fit_logged` records it. The
+merged) through one channel, `run_folder.RunContext`, and `training_log.fit_logged` records it. The
 executed notebook is written to a temporary file and moved into the run folder at the end, so a
 complete run's notebook is never half-written or replaced by a failed run's.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnn_course.runfiles import (
+from cnn_course.runs.run_folder import (
     COMPLETE,
     RunContext,
     RunDir,

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 import keras
 from keras import layers
 
-from cnn_course import training
-from cnn_course.schedules import one_cycle
+from cnn_course.models import training
+from cnn_course.models.schedules import one_cycle
 
 
 @dataclass(frozen=True)

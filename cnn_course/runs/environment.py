@@ -9,21 +9,29 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-MINIMUM_KERAS = (3, 5)
+def minimum_keras() -> tuple[int, ...]:
+    """The oldest Keras the package allows, read from its requirements (pyproject.toml)."""
+    for requirement in importlib.metadata.requires("cnn-course") or []:
+        match = re.match(r"keras\s*>=\s*([0-9.]+)", requirement)
+        if match:
+            return tuple(int(part) for part in match.group(1).split("."))
+    raise LookupError("cnn-course's requirements name no `keras>=` floor.")
 
 
 def check_keras_version() -> None:
-    """Refuses Keras 2 (tf.keras), whose layer names and defaults this course does not use."""
+    """Refuses Keras 2 (tf.keras) and Keras 3 releases older than the tested range."""
     import keras  # here, not at the top: tools that only read runs stay light
 
-    major_minor = tuple(int(part) for part in keras.__version__.split(".")[:2])
-    if major_minor < MINIMUM_KERAS:
+    floor = minimum_keras()
+    installed = tuple(int(part) for part in re.findall(r"\d+", keras.__version__)[:len(floor)])
+    if installed < floor:
         raise ImportError(
-            f"cnn_course needs Keras >= {'.'.join(map(str, MINIMUM_KERAS))}, but Keras "
+            f"cnn_course needs Keras >= {'.'.join(map(str, floor))}, but Keras "
             f"{keras.__version__} is installed. Run `pip install -U keras` (in Colab too)."
         )
 

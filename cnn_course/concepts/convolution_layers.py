@@ -15,8 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from cnn_course.arithmetic import as_pair, conv_macs, conv_output_size
-from cnn_course.receptive_field import conv_like, pointwise, register_geometry, register_macs
+from cnn_course.concepts.arithmetic import as_pair, conv_macs, conv_output_size
 
 PACKAGE = "cnn_course"
 
@@ -287,12 +286,3 @@ class SpatiallySeparableConv2D(layers.Layer):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size[0], "strides": self.strides[0],
                 "padding": self.padding, "use_bias": self.use_bias}
-
-
-# Importing this module registers its layers' geometry and cost (see `receptive_field.registered`
-# and `unregister`): each class's `count_macs` is its cost.
-for _layer_class in (LocallyConnected2D, DeformableConv2D, CoordConv2D,
-                     SpatiallySeparableConv2D):
-    register_geometry(_layer_class, conv_like(dilation_rate=None))
-    register_macs(_layer_class, _layer_class.count_macs)
-register_geometry(LocalResponseNormalization, pointwise)

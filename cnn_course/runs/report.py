@@ -12,18 +12,19 @@ import dataclasses
 import os
 from pathlib import Path
 
-from cnn_course import data, runfiles
+from cnn_course import data
+from cnn_course.runs import run_folder
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
-RUN_FILE_LINKS = (runfiles.HISTORY_FILE, runfiles.TRAIN_LOG_FILE, runfiles.SUMMARY_FILE,
-                  runfiles.MODEL_FILE, runfiles.CURVES_FILE)
+RUN_FILE_LINKS = (run_folder.HISTORY_FILE, run_folder.TRAIN_LOG_FILE, run_folder.SUMMARY_FILE,
+                  run_folder.MODEL_FILE, run_folder.CURVES_FILE)
 
 
 def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
     """(run folder, summary) of every run under `logs_dir` that has a summary, sorted by
     dataset then name."""
-    runs = [(run.path, run.summary()) for run in runfiles.list_runs(logs_dir)]
+    runs = [(run.path, run.summary()) for run in run_folder.list_runs(logs_dir)]
     runs = [(path, summary) for path, summary in runs if summary]
     return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
 
@@ -49,7 +50,7 @@ def _link(run_dir: Path, base: Path, name: str) -> str:
 
 def last_epochs_minimum(run_dir: Path, count: int = 3) -> float | None:
     """The lowest validation accuracy over the last `count` epochs (does a run *hold*)."""
-    values = [row.get("val_accuracy") for row in runfiles.read_history(run_dir)[-count:]]
+    values = [row.get("val_accuracy") for row in run_folder.read_history(run_dir)[-count:]]
     values = [value for value in values if value is not None]
     return min(values) if values else None
 
@@ -120,7 +121,7 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     lines = []
     for run_dir, summary in sorted(runs, key=lambda run: bool(run[1].get("sample"))):
         model_name = summary.get("model_name")
-        table = run_dir / runfiles.MODEL_TABLE_FILE
+        table = run_dir / run_folder.MODEL_TABLE_FILE
         if model_name in shown or not table.is_file():
             continue
         shown.add(model_name)
@@ -134,7 +135,7 @@ def comparison_histories(runs: list[tuple[Path, dict]]) -> dict[str, list[dict]]
     """Plot label → history rows of the full-data runs (no samples) that have a history."""
     histories = {}
     for run_dir, summary in runs:
-        rows = [] if summary.get("sample") else runfiles.read_history(run_dir)
+        rows = [] if summary.get("sample") else run_folder.read_history(run_dir)
         if rows:
             histories[f"{summary['run_name']} ({summary.get('params', 0):,} params)"] = rows
     return histories
@@ -151,7 +152,7 @@ def write_comparison_plot(histories: dict[str, list[dict]], path: Path, title: s
     from cnn_course import plots
 
     figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
-    with runfiles.atomic_path(path) as temporary:
+    with run_folder.atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
 
@@ -198,7 +199,7 @@ def results_section(
 
 def _complete_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
     return [(run_dir, summary) for run_dir, summary in collect_runs(Path(logs_dir).resolve())
-            if summary.get("status") == runfiles.COMPLETE]
+            if summary.get("status") == run_folder.COMPLETE]
 
 
 def _by_dataset(runs: list[tuple[Path, dict]]) -> dict[str, list[tuple[Path, dict]]]:
@@ -235,12 +236,12 @@ class BaselineComparison:
 def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> BaselineComparison:
     """Does the run's final validation accuracy beat the baseline's best epoch? The baseline
     is looked for beside the run; without it, the text says so and only the run is plotted."""
-    run = runfiles.RunDir.at(run_dir)
+    run = run_folder.RunDir.at(run_dir)
     summary = run.summary()
     label = f"{run.name} ({summary.get('params', 0):,} params)"
     histories = {label: run.history()}
-    baseline = runfiles.RunDir(run.logs_dir, baseline_name)
-    if baseline.state() != runfiles.COMPLETE:
+    baseline = run_folder.RunDir(run.logs_dir, baseline_name)
+    if baseline.state() != run_folder.COMPLETE:
         return BaselineComparison(
             f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
             f"(`cnn-course run` its notebook with the same logs folder).", histories)
@@ -279,9 +280,9 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     """Every run of `logs_dir`, whatever its state, as a plain-text table."""
     header = ("run", "state", "model", "data", "epochs", "final", "best", "wall time")
     rows = []
-    for run in runfiles.list_runs(logs_dir):
+    for run in run_folder.list_runs(logs_dir):
         summary = run.summary()
-        state = run.describe_state() if run.state() != runfiles.COMPLETE else "complete"
+        state = run.describe_state() if run.state() != run_folder.COMPLETE else "complete"
         data_label = (f"{summary.get('dataset')} ({'sample' if summary.get('sample') else 'full'})"
                       if summary.get("dataset") else "–")
         rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
@@ -318,7 +319,7 @@ def update_readme(
     readme_path = Path(readme_path)
     head, _, tail = _split_readme(readme_path)
     section = results_section(logs_dir, readme_path.parent)
-    runfiles.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
+    run_folder.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
 
 

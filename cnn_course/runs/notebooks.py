@@ -10,8 +10,9 @@ import shutil
 from pathlib import Path
 
 # A wheel carries the notebooks here (see setup.py); a checkout keeps them in ../notebooks.
-PACKAGED_FOLDER = Path(__file__).parent / "course_notebooks"
-CHECKOUT_FOLDER = Path(__file__).parent.parent / "notebooks"
+PACKAGE_FOLDER = Path(__file__).resolve().parents[1]  # cnn_course/
+PACKAGED_FOLDER = PACKAGE_FOLDER / "course_notebooks"
+CHECKOUT_FOLDER = PACKAGE_FOLDER.parent / "notebooks"
 
 
 def folder() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn_course.autodiff import input_gradient
+from cnn_course.concepts.autodiff import input_gradient
 
 PRELU_SLOPE = 0.25  # PReLU's learned slope, at Keras' usual starting value
 

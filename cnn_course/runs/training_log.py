@@ -1,7 +1,7 @@
 """Logged training runs: one call that every training notebook uses.
 
 `fit_logged(model, ...)` trains with a checkpoint (Keras' `BackupAndRestore`) and writes the
-run folder (`runfiles.RunDir`, which owns its file names and states):
+run folder (`run_folder.RunDir`, which owns its file names and states):
 
 - `history.csv`: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy,
   learning_rate, epoch_seconds);
@@ -34,8 +34,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from cnn_course import environment
-from cnn_course.runfiles import (  # noqa: F401  (re-exported: the run's file API)
+from cnn_course.runs import environment
+from cnn_course.runs.run_folder import (  # noqa: F401  (re-exported: the run's file API)
     BACKUP_DIR_NAME,
     COMPLETE,
     FAILED,

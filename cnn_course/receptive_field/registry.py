@@ -5,8 +5,8 @@ A geometry function receives the layer and a `LayerContext` (the geometries and 
 node's inputs and outputs) and returns the output `Geometry`; it may set `context.padding`.
 A MACs function receives the layer, its input shape and its output shape (batch first) and
 returns the multiply-accumulates of one call (`arithmetic.conv_macs` owns the formula).
-Registering is the only thing importing a module of layers does: `registered(cls)` shows a
-class's rule and `unregister(cls)` removes it.
+Keras' layers and the course's own (`concepts.convolution_layers`) are registered here when
+the package loads; `registered(cls)` shows a class's rule and `unregister(cls)` removes it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import math
 
 import keras
 
-from cnn_course.arithmetic import conv_macs
+from cnn_course.concepts import convolution_layers
+from cnn_course.concepts.arithmetic import conv_macs
 from cnn_course.receptive_field import geometry, keras_graph
 from cnn_course.receptive_field.geometry import AxisMap
 
@@ -398,6 +399,12 @@ def _register_defaults() -> None:
     for cls in (layers.Add, layers.Subtract, layers.Multiply, layers.Average, layers.Maximum,
                 layers.Minimum, layers.Concatenate):
         register_geometry(cls, merge)
+    # The course's own layers (the lecture's convolution types); their `count_macs` is their cost.
+    for cls in (convolution_layers.LocallyConnected2D, convolution_layers.DeformableConv2D,
+                convolution_layers.CoordConv2D, convolution_layers.SpatiallySeparableConv2D):
+        register_geometry(cls, conv_like(dilation_rate=None))
+        register_macs(cls, cls.count_macs)
+    register_geometry(convolution_layers.LocalResponseNormalization, pointwise)
     register_geometry(layers.Reshape, _reshape)
     register_geometry(layers.CenterCrop, _center_crop)
     register_geometry(layers.RandomCrop, _center_crop)  # inference: a centred crop
