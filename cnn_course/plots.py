@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from cnn_course.concepts import evaluation
+
 
 def training_curves(
     history: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]],
@@ -68,18 +70,11 @@ def _epoch_axis(axis, metric: str) -> None:
     axis.legend()
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """counts[true, predicted]."""
-    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
-    return counts
-
-
 def confusion_matrix_figure(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
 ) -> Figure:
     """The confusion matrix as a heatmap with counts in each cell."""
-    counts = confusion_matrix(y_true, y_pred, len(class_names))
+    counts = evaluation.confusion_matrix(y_true, y_pred, len(class_names))
     figure, axis = plt.subplots(figsize=(7, 6))
     image = axis.imshow(counts, cmap="Blues")
     axis.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
@@ -142,3 +137,19 @@ def _as_columns(history) -> dict[str, list]:
     rows = list(history)
     keys = {key for row in rows for key in row}
     return {key: [row.get(key) for row in rows] for key in keys}
+
+
+def roc_curves_figure(y_true: np.ndarray, probabilities: np.ndarray,
+                      class_names: Sequence[str]) -> Figure:
+    """One-vs-rest ROC curve of every class, with its AUC, and the chance diagonal."""
+    figure, axis = plt.subplots(figsize=(6.5, 6))
+    for name, (fpr, tpr, area) in zip(class_names,
+                                      evaluation.one_vs_rest_roc(y_true, probabilities)):
+        axis.plot(fpr, tpr, label=f"{name} (AUC {area:.3f})")
+    axis.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    axis.set_xlabel("false-positive rate (1 − specificity)")
+    axis.set_ylabel("true-positive rate (sensitivity)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure

@@ -7,11 +7,6 @@ import numpy as np  # noqa: E402
 from cnn_course import plots  # noqa: E402
 
 
-def test_confusion_matrix_counts_pairs():
-    counts = plots.confusion_matrix([0, 0, 1, 2], [0, 1, 1, 2], 3)
-    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [0, 0, 1]])
-
-
 def test_training_curves_accepts_rows_and_columns():
     rows = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4},
             {"epoch": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.7}]

@@ -347,3 +347,11 @@ def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys)
                            code=1)
     assert "kernel died" in error and "run the same command again to resume" in error
     assert (tmp_path / "logs" / NAME / "dies.ipynb").is_file()  # kept for reading
+
+
+def test_loading_the_model_of_a_run_that_is_not_complete_says_what_to_do(tmp_path):
+    with pytest.raises(run_folder.RunError, match="No complete run 'tiny-run' .*no run.*Train it"):
+        run_folder.RunDir(tmp_path, NAME).complete_model_path()
+    interrupted_run(tmp_path)
+    with pytest.raises(run_folder.RunError, match=r"\(interrupted after epoch 2 of 5\)"):
+        run_folder.RunDir(tmp_path, NAME).complete_model_path()

@@ -1,8 +1,12 @@
-"""Evaluation helpers the notebooks share: predicted classes, per-class accuracy, mistakes."""
+"""How to evaluate a classifier, as the lecture teaches it, in NumPy: the confusion matrix,
+accuracy, sensitivity and specificity (per class, one class against the rest), Type I and
+Type II errors, ROC curves and their area; plus the helpers the notebooks share (predicted
+classes, per-class accuracy, mistakes). scikit-learn is the tests' oracle, not a dependency."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -38,3 +42,122 @@ def per_class_table(
 def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Indices of the wrongly classified examples."""
     return np.flatnonzero(np.asarray(y_true).reshape(-1) != np.asarray(y_pred).reshape(-1))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """counts[true, predicted]."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
+    return counts
+
+
+@dataclass(frozen=True)
+class BinaryRates:
+    """A two-class confusion matrix and what the lecture reads from it."""
+
+    true_positives: int
+    false_positives: int  # Type I errors: "positive" said of a negative
+    false_negatives: int  # Type II errors: "negative" said of a positive
+    true_negatives: int
+
+    @property
+    def accuracy(self) -> float:
+        correct = self.true_positives + self.true_negatives
+        return correct / (correct + self.false_positives + self.false_negatives)
+
+    @property
+    def sensitivity(self) -> float:
+        """TP / (TP + FN): the positives found (recall, true-positive rate)."""
+        return self.true_positives / (self.true_positives + self.false_negatives)
+
+    @property
+    def specificity(self) -> float:
+        """TN / (TN + FP): the negatives recognised (true-negative rate)."""
+        return self.true_negatives / (self.true_negatives + self.false_positives)
+
+    @property
+    def precision(self) -> float:
+        """TP / (TP + FP): how often a "positive" is right."""
+        return self.true_positives / (self.true_positives + self.false_positives)
+
+    @property
+    def type_one_error_rate(self) -> float:
+        """FP / (FP + TN) = 1 − specificity (the false-positive rate)."""
+        return 1 - self.specificity
+
+    @property
+    def type_two_error_rate(self) -> float:
+        """FN / (FN + TP) = 1 − sensitivity (the false-negative rate)."""
+        return 1 - self.sensitivity
+
+
+# The lecture's worked example: 500 true positives, 100 false positives (Type I errors), 200
+# false negatives (Type II errors), 200 true negatives: accuracy 70%.
+LECTURE_EXAMPLE = BinaryRates(true_positives=500, false_positives=100, false_negatives=200,
+                              true_negatives=200)
+
+
+def one_vs_rest(counts: np.ndarray, positive: int) -> BinaryRates:
+    """Class `positive` against all the others, from a multi-class confusion matrix."""
+    counts = np.asarray(counts)
+    true_positives = int(counts[positive, positive])
+    false_negatives = int(counts[positive].sum()) - true_positives
+    false_positives = int(counts[:, positive].sum()) - true_positives
+    true_negatives = int(counts.sum()) - true_positives - false_negatives - false_positives
+    return BinaryRates(true_positives, false_positives, false_negatives, true_negatives)
+
+
+def per_class_rates(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
+                    ) -> list[BinaryRates]:
+    """Each class against the rest: its sensitivity, specificity, precision..."""
+    counts = confusion_matrix(y_true, y_pred, num_classes)
+    return [one_vs_rest(counts, positive) for positive in range(num_classes)]
+
+
+def rates_table(rates: Sequence[BinaryRates], class_names: Sequence[str]) -> str:
+    """Each class against the rest as a Markdown table: images, sensitivity, specificity,
+    precision."""
+    lines = ["| class | images | sensitivity | specificity | precision |",
+             "|---|--:|--:|--:|--:|"]
+    lines += [f"| {name} | {rate.true_positives + rate.false_negatives} | "
+              f"{100 * rate.sensitivity:.2f}% | {100 * rate.specificity:.2f}% | "
+              f"{100 * rate.precision:.2f}% |" for name, rate in zip(class_names, rates)]
+    return "\n".join(lines)
+
+
+def roc_curve(is_positive: np.ndarray, scores: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(false-positive rates, true-positive rates, thresholds) as the decision threshold falls
+    through every distinct score: "positive" when score >= threshold. Starts at (0, 0) with
+    threshold +inf and ends at (1, 1)."""
+    is_positive = np.asarray(is_positive).reshape(-1).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if is_positive.all() or not is_positive.any():
+        raise ValueError("roc_curve needs both positive and negative examples; received "
+                         f"{int(is_positive.sum())} positives of {is_positive.size}.")
+    order = np.argsort(-scores, kind="stable")
+    scores, is_positive = scores[order], is_positive[order]
+    last_of_each_score = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]
+    true_positives = np.cumsum(is_positive)[last_of_each_score]
+    false_positives = np.cumsum(~is_positive)[last_of_each_score]
+    tpr = np.r_[0.0, true_positives / is_positive.sum()]
+    fpr = np.r_[0.0, false_positives / (~is_positive).sum()]
+    return fpr, tpr, np.r_[np.inf, scores[last_of_each_score]]
+
+
+def area_under_curve(x: np.ndarray, y: np.ndarray) -> float:
+    """The trapezoid rule over points sorted by x (the ROC AUC from `roc_curve`)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+
+
+def one_vs_rest_roc(y_true: np.ndarray, probabilities: np.ndarray
+                    ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Per class: (false-positive rates, true-positive rates, AUC) of "this class" scored by
+    its predicted probability, against every other class."""
+    y_true = np.asarray(y_true).reshape(-1)
+    curves = []
+    for positive in range(probabilities.shape[-1]):
+        fpr, tpr, _ = roc_curve(y_true == positive, probabilities[:, positive])
+        curves.append((fpr, tpr, area_under_curve(fpr, tpr)))
+    return curves

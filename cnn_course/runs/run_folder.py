@@ -355,6 +355,16 @@ class RunDir:
             return f"{state} after epoch {done}"
         return f"complete ({done} epochs)"
 
+    def complete_model_path(self) -> Path:
+        """The final model of a complete run; `RunError` saying what to do otherwise."""
+        if self.state() != COMPLETE or not self.model_path.is_file():
+            raise RunError(
+                f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "
+                f"there is no final model.keras to load. Train it first (`cnn-course run` its "
+                f"notebook), or point to the folder that holds it (a clone of the repository "
+                f"has the committed runs in logs/).")
+        return self.model_path
+
     # Writing.
     def write_summary(self, summary: Mapping) -> None:
         write_json(self.summary_path, summary)
