@@ -203,3 +203,11 @@ def test_the_wheel_carries_the_notebooks_and_runs_the_quick_start(tmp_path):
     summary = json.loads((work / "logs" / "quickstart" / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["epochs_run"] == 1
     assert "run folder:" in ran.stdout and "absl" not in ran.stdout + ran.stderr
+
+
+def test_the_report_and_the_plots_load_without_keras():
+    code = ("import sys\nfrom cnn_course.runs import report\nfrom cnn_course import plots\n"
+            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr

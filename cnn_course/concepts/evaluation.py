@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 
-def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Arg-max class per example."""
+def predict_classes(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Arg-max class per example (`model`: a Keras model; this module needs no Keras itself,
+    so the report and plots stay light)."""
     return np.argmax(model.predict(x, batch_size=batch_size, verbose=0), axis=-1)
 
 
