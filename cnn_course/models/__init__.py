@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import keras
 
+from cnn_course.models.all_cnn import all_cnn_c, convpool_cnn_c, model_c, strided_cnn_c
 from cnn_course.models.cifar10 import cifar10_base_net, cifar10_separable_net
 from cnn_course.models.inputs import raw_image_input
 from cnn_course.models.mnist import mnist_net, mnist_net_tiny, quickstart_net
@@ -27,6 +28,11 @@ MODELS: dict[str, ModelSpec] = {
     "mnist_net_tiny": ModelSpec(mnist_net_tiny, "mnist"),
     "cifar10_base_net": ModelSpec(cifar10_base_net, "cifar10"),
     "cifar10_separable_net": ModelSpec(cifar10_separable_net, "cifar10"),
+    # Springenberg et al. 2014, the C-models (Tables 1 and 2): pooling vs strided convolutions.
+    "model_c": ModelSpec(model_c, "cifar10"),
+    "strided_cnn_c": ModelSpec(strided_cnn_c, "cifar10"),
+    "convpool_cnn_c": ModelSpec(convpool_cnn_c, "cifar10"),
+    "all_cnn_c": ModelSpec(all_cnn_c, "cifar10"),
 }
 
 
