@@ -53,6 +53,9 @@ def other_spec():
                                "right": st.integers(0, 1)}),
         st.fixed_dictionaries({"kind": st.just("upsample"), "size": st.integers(2, 3),
                                "interpolation": st.sampled_from(["nearest", "bilinear"])}),
+        st.fixed_dictionaries({"kind": st.just("resize"), "scale": st.sampled_from([
+            (1, 2), (2, 3), (3, 2), (7, 3), (3, 1)]),
+                               "interpolation": st.sampled_from(["nearest", "bilinear"])}),
         st.fixed_dictionaries({"kind": st.just("transpose"), "kernel": st.integers(1, 4),
                                "stride": st.integers(1, 3),
                                "padding": st.sampled_from(["valid", "same"])}),
@@ -91,6 +94,13 @@ def apply(spec, x):
         if x.shape[1] * spec["size"] > 40:
             return x
         return layers.UpSampling2D(spec["size"], interpolation=spec["interpolation"])(x)
+    if kind == "resize":
+        numerator, denominator = spec["scale"]
+        height, width = (x.shape[1] * numerator // denominator,
+                         x.shape[2] * numerator // denominator)
+        if height > 40 or min(height, width) < 2:
+            return x
+        return layers.Resizing(height, width, interpolation=spec["interpolation"])(x)
     if kind == "transpose":
         if x.shape[1] * spec["stride"] > 40:
             return x
@@ -198,6 +208,12 @@ def test_engine_matches_gradient_support(specs):
     [{"kind": "transpose", "kernel": 1, "stride": 2, "padding": "valid"}],
     [{"kind": "upsample", "size": 2, "interpolation": "bilinear"},
      {"kind": "conv", "kernel": 3, "stride": 2, "dilation": 1, "padding": "same"}],
+    [{"kind": "resize", "scale": (7, 3), "interpolation": "bilinear"},
+     {"kind": "conv", "kernel": 3, "stride": 2, "dilation": 1, "padding": "same"}],
+    [{"kind": "resize", "scale": (2, 3), "interpolation": "nearest"},
+     {"kind": "conv", "kernel": 2, "stride": 1, "dilation": 1, "padding": "valid"}],
+    [{"kind": "resize", "scale": (3, 1), "interpolation": "bilinear"},
+     {"kind": "conv", "kernel": 4, "stride": 3, "dilation": 1, "padding": "valid"}],
 ])
 def test_engine_matches_gradient_support_on_known_tricky_models(specs):
     assert assert_oracle_agrees(linear_model(specs)) > 0

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 import keras
 
 from cnn_course.models.all_cnn import all_cnn_c, convpool_cnn_c, model_c, strided_cnn_c
-from cnn_course.models.cifar10 import cifar10_base_net, cifar10_separable_net
+from cnn_course.models.cifar10 import (cifar10_base_net, cifar10_separable_net,
+                                      lecture_cifar10_net)
+from cnn_course.models.classic import (alexnet, densenet, googlenet, lenet, lenet_bn, nin,
+                                      resnet18, vgg11)
 from cnn_course.models.inputs import raw_image_input
 from cnn_course.models.mnist import mnist_net, mnist_net_tiny, quickstart_net
 
@@ -28,6 +31,16 @@ MODELS: dict[str, ModelSpec] = {
     "mnist_net_tiny": ModelSpec(mnist_net_tiny, "mnist"),
     "cifar10_base_net": ModelSpec(cifar10_base_net, "cifar10"),
     "cifar10_separable_net": ModelSpec(cifar10_separable_net, "cifar10"),
+    "lecture_cifar10_net": ModelSpec(lecture_cifar10_net, "cifar10"),
+    # The classic architectures as d2l builds them, on Fashion-MNIST (resized inside the model).
+    "lenet": ModelSpec(lenet, "fashion_mnist"),
+    "lenet_bn": ModelSpec(lenet_bn, "fashion_mnist"),
+    "alexnet": ModelSpec(alexnet, "fashion_mnist"),
+    "vgg11": ModelSpec(vgg11, "fashion_mnist"),
+    "nin": ModelSpec(nin, "fashion_mnist"),
+    "googlenet": ModelSpec(googlenet, "fashion_mnist"),
+    "resnet18": ModelSpec(resnet18, "fashion_mnist"),
+    "densenet": ModelSpec(densenet, "fashion_mnist"),
     # Springenberg et al. 2014, the C-models (Tables 1 and 2): pooling vs strided convolutions.
     "model_c": ModelSpec(model_c, "cifar10"),
     "strided_cnn_c": ModelSpec(strided_cnn_c, "cifar10"),
@@ -58,6 +71,5 @@ def dataset_of(name: str) -> str:
     return _spec(name).dataset
 
 
-__all__ = ["MODELS", "ModelSpec", "build", "dataset_of", "sequential", "cifar10_base_net", "cifar10_separable_net", "mnist_net",
-           "mnist_net_tiny",
-           "quickstart_net", "raw_image_input"]
+__all__ = ["MODELS", "ModelSpec", "build", "dataset_of", "sequential", "raw_image_input",
+           *MODELS]

@@ -77,3 +77,28 @@ def cifar10_separable_net(
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     outputs = layers.Activation("softmax", name="softmax")(x)
     return keras.Model(inputs, outputs, name="cifar10_separable_net")
+
+
+def lecture_cifar10_net(num_classes: int = 10) -> keras.Model:
+    """The lecture's Keras CIFAR-10 model: 2,626,634 parameters, 768 of them non-trainable.
+
+    Reconstructed from the lecture's summary, in the family of Keras' `cifar10_cnn` example,
+    widened to 64 and 128 filters, with BatchNormalization after every conv: conv 64 'same' →
+    conv 64 'valid' → max-pool 2 → dropout 0.25 → conv 128 'same' → conv 128 'valid' →
+    max-pool 2 → dropout 0.25 → dense 512 → dropout 0.5 → dense 10. The 384 BN channels hold
+    768 moving statistics (the non-trainable parameters). A parameter count cannot tell where
+    BN sits relative to the ReLU; it is placed before it (conv → BN → ReLU) here.
+    """
+    inputs, x = raw_image_input((32, 32, 3))
+    for block, filters in enumerate((64, 128), start=1):
+        for index, padding in enumerate(("same", "valid"), start=1):
+            x = layers.Conv2D(filters, (3, 3), padding=padding, name=f"block{block}_conv{index}")(x)
+            x = layers.BatchNormalization(name=f"block{block}_bn{index}")(x)
+            x = layers.ReLU(name=f"block{block}_relu{index}")(x)
+        x = layers.MaxPooling2D((2, 2), name=f"block{block}_pool")(x)
+        x = layers.Dropout(0.25, name=f"block{block}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="fc1")(x)
+    x = layers.Dropout(0.5, name="fc1_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="lecture_cifar10_net")

@@ -207,13 +207,25 @@ def transposed_window(
 def upsample(source: AxisMap, factor: int, interpolation: str = "nearest") -> AxisMap:
     """UpSampling by an integer factor: nearest copies, bilinear (half-pixel centres) blends
     the two nearest inputs (only one where the sample falls exactly on an input pixel)."""
-    size = None if source.size is None else source.size * factor
+    return resize(source, factor, 1, interpolation)
+
+
+def resize(source: AxisMap, numerator: int, denominator: int = 1,
+           interpolation: str = "nearest") -> AxisMap:
+    """Resizing by the ratio `numerator / denominator` (output / input size) with half-pixel
+    centres, as `keras.layers.Resizing` and `UpSampling2D` do: output `o` samples the input at
+    c = (o + 1/2) * denominator / numerator - 1/2. Nearest reads the pixel holding c, bilinear
+    the two around it (one where c falls on a pixel). Edges are clamped by the layer; the map
+    describes the interior pattern, which repeats every `numerator` outputs."""
+    ratio = Fraction(numerator, denominator)
+    numerator, denominator = ratio.numerator, ratio.denominator
+    size = None if source.size is None else source.size * numerator // denominator
     if interpolation == "nearest":
         def contributors(o: int) -> list[int]:
-            return [o // factor]
+            return [math.floor(Fraction(2 * o + 1, 2) / ratio)]
     elif interpolation == "bilinear":
         def contributors(o: int) -> list[int]:
-            position = Fraction(2 * o + 1, 2 * factor) - Fraction(1, 2)
+            position = Fraction(2 * o + 1, 2) / ratio - Fraction(1, 2)
             low = math.floor(position)
             return [low] if position == low else [low, low + 1]
     else:
@@ -221,7 +233,8 @@ def upsample(source: AxisMap, factor: int, interpolation: str = "nearest") -> Ax
             f"Unsupported interpolation {interpolation!r} for receptive fields: expected "
             f"'nearest' or 'bilinear'. Register the layer's geometry with register_geometry."
         )
-    return transform(source, contributors, source.period * factor, source.period, size)
+    return transform(source, contributors, source.period * numerator,
+                     source.period * denominator, size)
 
 
 def whole_extent(source: AxisMap) -> AxisMap:

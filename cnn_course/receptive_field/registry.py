@@ -20,6 +20,7 @@ import keras
 
 from cnn_course.concepts import convolution_layers
 from cnn_course.concepts.arithmetic import conv_macs
+from cnn_course.models.blocks import ChannelShuffle
 from cnn_course.receptive_field import geometry, keras_graph
 from cnn_course.receptive_field.geometry import AxisMap
 
@@ -325,6 +326,29 @@ def _upsampling(layer, context: LayerContext) -> Geometry:
     return Geometry(axes)
 
 
+def _resizing(layer, context: LayerContext) -> Geometry:
+    """`keras.layers.Resizing` to a fixed size: a rational upsampling (or downsampling)."""
+    if getattr(layer, "crop_to_aspect_ratio", False) or getattr(layer, "pad_to_aspect_ratio",
+                                                                  False):
+        raise ValueError(
+            f"Layer {layer.name!r} (Resizing): receptive fields of crop_to_aspect_ratio or "
+            f"pad_to_aspect_ratio are not supported; resize without them, or register a "
+            f"geometry with register_geometry(Resizing, fn)."
+        )
+    data_format = getattr(layer, "data_format", None)
+    in_sizes = context.spatial_sizes(context.input_shapes[0], 2, data_format)
+    out_sizes = context.output_sizes(layer, 2)
+    if None in in_sizes:
+        raise ValueError(
+            f"Layer {layer.name!r} (Resizing): receptive fields need a known input size; "
+            f"received input shape {context.input_shapes[0]}."
+        )
+    return Geometry(tuple(
+        geometry.resize(axis, size_out, size_in, layer.interpolation)
+        for axis, size_in, size_out in zip(context.input_axes(layer, 2), in_sizes, out_sizes)
+    ))
+
+
 def global_extent(layer, context: LayerContext) -> Geometry:
     """Every output sees the whole input: global pooling, Flatten (then Dense)."""
     source = context.inputs[0]
@@ -405,7 +429,9 @@ def _register_defaults() -> None:
         register_geometry(cls, conv_like(dilation_rate=None))
         register_macs(cls, cls.count_macs)
     register_geometry(convolution_layers.LocalResponseNormalization, pointwise)
+    register_geometry(ChannelShuffle, pointwise)  # moves channels, never positions
     register_geometry(layers.Reshape, _reshape)
+    register_geometry(layers.Resizing, _resizing)
     register_geometry(layers.CenterCrop, _center_crop)
     register_geometry(layers.RandomCrop, _center_crop)  # inference: a centred crop
     pointwise_names = (
