@@ -103,8 +103,7 @@ def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
         finals = [summary["final_val_accuracy"] for _, summary in group]
         holds = [last_epochs_minimum(run_dir) for run_dir, _ in group]
         seeds = ", ".join(str(summary.get("seed")) for _, summary in group)
-        mean = sum(finals) / len(finals)
-        spread = (sum((value - mean) ** 2 for value in finals) / len(finals)) ** 0.5
+        mean, spread = _mean_std(finals)
         lines += [
             f"Across seeds ({seeds}), `{model_name}`: final {_percent(mean)} ± "
             f"{100 * spread:.2f} (min {_percent(min(finals))}, max {_percent(max(finals))}); "
@@ -112,6 +111,38 @@ def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and population standard deviation."""
+    mean = sum(values) / len(values)
+    return mean, (sum((value - mean) ** 2 for value in values) / len(values)) ** 0.5
+
+
+def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
+                   quoted: dict[str, str] | None = None) -> str:
+    """One line per model: its complete full-data runs in `logs_dir` (seeds, epochs) and the
+    final validation accuracy, mean ± standard deviation over seeds; `quoted` adds a column
+    of published numbers to compare with. A model without runs says so."""
+    runs = [(run_dir, summary) for run_dir, summary in _complete_runs(logs_dir)
+            if not summary.get("sample")]
+    header = ["model", "runs (seeds)", "epochs", "final val acc"] + (["quoted"] if quoted else [])
+    rows = []
+    for model_name in model_names:
+        group = [summary for _, summary in runs if summary.get("model_name") == model_name]
+        finals = [summary["final_val_accuracy"] for summary in group]
+        if finals:
+            mean, spread = _mean_std(finals)
+            accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(finals) > 1 else "")
+            seeds = f"{len(group)} ({', '.join(str(summary.get('seed')) for summary in group)})"
+            epochs = ", ".join(sorted({str(summary.get("epochs_run")) for summary in group}))
+        else:
+            accuracy, seeds, epochs = "no complete full-data run", "0", "–"
+        rows.append([model_name, seeds, epochs, accuracy]
+                    + ([quoted.get(model_name, "–")] if quoted else []))
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
+                     .rstrip() for line in [header, *rows])
 
 
 def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
