@@ -60,7 +60,7 @@ test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -m "not notebook" tests
 	$(BIN)/python -m pytest -q -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m notebook tests
-	$(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
+	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
 	$(BIN)/cnn-course report --check
 
 ## Rebuild the README's results section from logs/*/summary.json.

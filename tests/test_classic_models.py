@@ -214,3 +214,23 @@ def test_shufflenet_unit_round_trips_through_keras_saving(tmp_path):
     x = np.random.default_rng(1).normal(size=(2, 8, 8, 24)).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.saving.load_model(path)(x)),
                                keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(models.MODELS))
+def test_every_registered_model_has_a_layer_table_ending_in_a_global_view(name):
+    from cnn_course import receptive_field
+
+    rows = receptive_field.annotate(models.build(name))
+    assert rows[-1].is_global
+    assert sum(row.params for row in rows) == models.build(name).count_params()
+    keras.backend.clear_session()
+
+
+def test_shufflenet_unit_has_a_receptive_field_through_its_channel_shuffle():
+    from cnn_course import receptive_field
+
+    inputs = keras.Input((8, 8, 24))
+    model = keras.Model(inputs, blocks.shufflenet_unit(inputs, 24, groups=3))
+    shuffle = [row for row in receptive_field.annotate(model) if row.kind == "ChannelShuffle"]
+    assert shuffle[0].rf == (1, 1)  # it moves channels, never positions
+    assert receptive_field.annotate(model)[-1].rf == (3, 3)

@@ -149,3 +149,15 @@ def test_baseline_comparison_without_the_baseline_says_so(tmp_path):
     comparison = report.baseline_comparison(student, "cifar10_base")
     assert comparison.text.startswith("No complete 'cifar10_base' run in")
     assert list(comparison.histories) == ["student (12,345 params)"]
+
+
+def test_compare_models_gives_mean_and_spread_over_seeds_and_quoted_numbers(tmp_path):
+    write_run(tmp_path, "net-seed0", final=0.80, seed=0)
+    write_run(tmp_path, "net-seed1", final=0.90, seed=1)
+    write_run(tmp_path, "net-sample", final=0.10, sample=True)  # samples make no claim
+    lines = report.compare_models(tmp_path, ["net", "other"],
+                                  quoted={"net": "91%"}).splitlines()
+    assert lines[0].split() == ["model", "runs", "(seeds)", "epochs", "final", "val", "acc",
+                                "quoted"]
+    assert lines[1].split() == ["net", "2", "(0,", "1)", "20", "85.00%", "±", "5.00", "91%"]
+    assert "no complete full-data run" in lines[2]
