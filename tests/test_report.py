@@ -158,6 +158,7 @@ def test_compare_models_gives_mean_and_spread_over_seeds_and_quoted_numbers(tmp_
     lines = report.compare_models(tmp_path, ["net", "other"],
                                   quoted={"net": "91%"}).splitlines()
     assert lines[0].split() == ["model", "runs", "(seeds)", "epochs", "final", "val", "acc",
-                                "quoted"]
-    assert lines[1].split() == ["net", "2", "(0,", "1)", "20", "85.00%", "±", "5.00", "91%"]
+                                "best", "epoch", "(mean)", "quoted"]
+    assert lines[1].split() == ["net", "2", "(0,", "1)", "20", "85.00%", "±", "5.00", "99.51%",
+                                "91%"]
     assert "no complete full-data run" in lines[2]

@@ -36,13 +36,20 @@ def _classifier(x, num_classes: int):
 
 
 def lenet(image_shape: tuple[int, ...] = FASHION_MNIST, num_classes: int = 10,
-          batch_norm: bool = False) -> keras.Model:
+          batch_norm: bool = False, batch_norm_momentum: float = 0.9) -> keras.Model:
     """LeNet-5 as d2l writes it (61,706 parameters on 28x28): conv 6 5x5 pad 2 → sigmoid →
     avg-pool 2 → conv 16 5x5 → sigmoid → avg-pool 2 → dense 120 → 84 (sigmoid) → 10.
 
     `batch_norm` puts BatchNormalization after each conv and hidden dense, before the sigmoid
     (d2l's BN-LeNet, which also drops the first conv's padding; it is kept here so that BN is
     the only difference between the two).
+
+    `batch_norm_momentum` 0.9 is PyTorch's default (momentum=0.1 there), which d2l's BN-LeNet
+    uses; Keras' 0.99 lets the inference statistics lag behind weights that SGD at 0.9 moves
+    fast. Measured on a validation split held out from the training set (the last 5,000 of
+    60,000 images, seed 0, d2l's recipe: `python scripts/probe_bn_momentum.py 0.99 0.9`):
+    validation accuracy after 10 epochs 81.16% with 0.99 (its best 85.44%, epoch 6, then
+    falling while training accuracy rose to 90.9%), 86.58% with 0.9.
     """
     inputs, x = raw_image_input(image_shape)
     name = "lenet_bn" if batch_norm else "lenet"
@@ -50,7 +57,7 @@ def lenet(image_shape: tuple[int, ...] = FASHION_MNIST, num_classes: int = 10,
     def stage(x, layer, label):
         x = layer(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"{label}_bn")(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"{label}_bn")(x)
         return layers.Activation("sigmoid", name=f"{label}_sigmoid")(x)
 
     x = stage(x, layers.Conv2D(6, 5, padding="same", name="conv1"), "conv1")

@@ -121,12 +121,14 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
                    quoted: dict[str, str] | None = None) -> str:
-    """One line per model: its complete full-data runs in `logs_dir` (seeds, epochs) and the
-    final validation accuracy, mean ± standard deviation over seeds; `quoted` adds a column
-    of published numbers to compare with. A model without runs says so."""
+    """One line per model: its complete full-data runs in `logs_dir` (seeds, epochs), the
+    final validation accuracy (mean ± standard deviation over seeds) and the mean of each
+    run's best epoch (reported, never used to pick anything); `quoted` adds a column of
+    published numbers to compare with. A model without runs says so."""
     runs = [(run_dir, summary) for run_dir, summary in _complete_runs(logs_dir)
             if not summary.get("sample")]
-    header = ["model", "runs (seeds)", "epochs", "final val acc"] + (["quoted"] if quoted else [])
+    header = (["model", "runs (seeds)", "epochs", "final val acc", "best epoch (mean)"]
+              + (["quoted"] if quoted else []))
     rows = []
     for model_name in model_names:
         group = [summary for _, summary in runs if summary.get("model_name") == model_name]
@@ -136,9 +138,10 @@ def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
             accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(finals) > 1 else "")
             seeds = f"{len(group)} ({', '.join(str(summary.get('seed')) for summary in group)})"
             epochs = ", ".join(sorted({str(summary.get("epochs_run")) for summary in group}))
+            best = _percent(_mean_std([summary["best_val_accuracy"] for summary in group])[0])
         else:
-            accuracy, seeds, epochs = "no complete full-data run", "0", "–"
-        rows.append([model_name, seeds, epochs, accuracy]
+            accuracy, seeds, epochs, best = "no complete full-data run", "0", "–", "–"
+        rows.append([model_name, seeds, epochs, accuracy, best]
                     + ([quoted.get(model_name, "–")] if quoted else []))
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
