@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import notebook_runner
+from cnn_course.runs import notebook_runner, notebooks
 
 
 def make_notebook(path, parameters_source, body="result = epochs * 2", tagged_cells=1):
@@ -100,3 +100,19 @@ def test_run_notebook_executes_into_the_run_folder(notebook, tmp_path):
     injected = [cell for cell in executed.cells
                 if "injected-parameters" in cell.metadata.get("tags", [])]
     assert len(injected) == 1 and "epochs = 5" in injected[0].source
+
+
+@pytest.mark.parametrize("variant, message", [
+    ("lenet5", r"unknown model 'lenet5'\. Models for its dataset \(fashion_mnist\): \[.*'lenet'"),
+    ("all_cnn_c", r"'all_cnn_c' is built for cifar10, but the notebook trains on fashion_mnist"),
+])
+def test_a_model_variant_for_another_dataset_is_refused_before_the_kernel(variant, message):
+    notebook = notebooks.resolve("classic_architectures")
+    with pytest.raises(notebook_runner.NotebookParameterError, match=message):
+        notebook_runner.check_parameters(notebook, {"model_variant": variant})
+
+
+def test_a_model_variant_of_the_notebooks_dataset_passes():
+    notebook = notebooks.resolve("classic_architectures")
+    checked = notebook_runner.check_parameters(notebook, {"model_variant": "alexnet"})
+    assert checked == {"model_variant": "alexnet"}

@@ -12,7 +12,25 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+@contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Sends the process's file descriptor 2 to /dev/null for the block: TensorFlow's C++
+    start-up lines ignore TF_CPP_MIN_LOG_LEVEL (tensorflow#100442), so a command that imports
+    Keras only to check an argument would otherwise print them before its one-line answer."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
 
 def minimum_keras() -> tuple[int, ...]:
     """The oldest Keras the package allows, read from its requirements (pyproject.toml)."""

@@ -206,7 +206,32 @@ def check_parameters(
         except RunError as error:
             raise NotebookParameterError(
                 f"Parameter {name!r} of notebook {Path(notebook_path).name}: {error}") from None
+    if "model_variant" in checked and "model_variant" in specs:
+        check_model_variant(checked["model_variant"], specs["model_variant"].default,
+                            notebook_path)
     return checked
+
+
+def check_model_variant(name: object, default: object, notebook_path) -> None:
+    """A notebook's `model_variant` must be a registered model built for the notebook's
+    dataset (the dataset of its default model). Imports Keras, so only when one is named."""
+    from cnn_course.runs import environment
+
+    with environment.native_stderr_silenced():
+        from cnn_course import models
+
+    if not isinstance(default, str) or default not in models.MODELS:
+        return
+    dataset = models.dataset_of(default)
+    fitting = sorted(model for model in models.MODELS if models.dataset_of(model) == dataset)
+    where = f"Parameter 'model_variant' of notebook {Path(notebook_path).name}"
+    if name not in models.MODELS:
+        raise NotebookParameterError(
+            f"{where}: unknown model {name!r}. Models for its dataset ({dataset}): {fitting}.")
+    if models.dataset_of(name) != dataset:
+        raise NotebookParameterError(
+            f"{where}: {name!r} is built for {models.dataset_of(name)}, but the notebook "
+            f"trains on {dataset}. Models for {dataset}: {fitting}.")
 
 
 def _coerce(spec: Parameter, value: object, notebook_path) -> object:
