@@ -181,6 +181,10 @@ def assert_oracle_agrees(model):
             (top, bottom), (left, right) = expected
             inside = inside and reaches[top:bottom + 1, left:right + 1].any(axis=1).all() \
                 and reaches[top:bottom + 1, left:right + 1].any(axis=0).all()
+            if inside and rows.size == 0:
+                # A unit made of padding alone (zero padding after a crop dropped the pixel
+                # its extrapolated RF lands on): it sees nothing, which no RF definition says.
+                continue
             if inside:
                 exact += 1
                 actual = ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
@@ -208,6 +212,8 @@ def test_engine_matches_gradient_support(specs):
     [{"kind": "transpose", "kernel": 1, "stride": 2, "padding": "valid"}],
     [{"kind": "upsample", "size": 2, "interpolation": "bilinear"},
      {"kind": "conv", "kernel": 3, "stride": 2, "dilation": 1, "padding": "same"}],
+    [{"kind": "upsample", "size": 2, "interpolation": "nearest"},
+     {"kind": "crop", "left": 0, "right": 1}, {"kind": "pad", "left": 0, "right": 1}],
     [{"kind": "resize", "scale": (7, 3), "interpolation": "bilinear"},
      {"kind": "conv", "kernel": 3, "stride": 2, "dilation": 1, "padding": "same"}],
     [{"kind": "resize", "scale": (2, 3), "interpolation": "nearest"},
