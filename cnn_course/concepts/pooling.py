@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_course.concepts import arithmetic
 from cnn_course.concepts.arithmetic import conv_output_size
 
 POOLING_KINDS = ("max", "average", "l2")
@@ -37,17 +38,9 @@ def pool2d(image: np.ndarray, size: int = 2, stride: int | None = None,
         raise ValueError(
             f"A {size}x{size} window does not fit in an image of shape {image.shape}."
         )
-    out = np.empty((rows, columns))
-    for row in range(rows):
-        for column in range(columns):
-            window = image[row * stride:row * stride + size, column * stride:column * stride + size]
-            if kind == "max":
-                out[row, column] = window.max()
-            elif kind == "average":
-                out[row, column] = window.mean()
-            else:
-                out[row, column] = np.sqrt(np.square(window).sum())
-    return out
+    if kind == "l2":  # sqrt(sum of squares) = sqrt(window area x mean of squares)
+        return np.sqrt(size * size * arithmetic.pool2d(np.square(image), size, stride, "avg"))
+    return arithmetic.pool2d(image, size, stride, "max" if kind == "max" else "avg")
 
 
 def vertical_edge_image(width: int = 8, height: int = 4, edge_at: int = 3) -> np.ndarray:
