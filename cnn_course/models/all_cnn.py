@@ -22,7 +22,7 @@ What the paper leaves unstated, and what is chosen here:
   die and no gradient reaches them. Measured on a validation split held out from the
   training set (the last 5,000 images; 150 steps of Adam 1e-3, batch 128, seed 0), Model C
   reached 9.9% (paper's ReLU, Glorot), 14.6% (ReLU, He), 21.6% (linear, Glorot) and 25.4%
-  (linear, He), the choice made here.
+  (linear, He), the choice made here (`python scripts/probe_all_cnn_init.py`).
 * Parameter counts: Table 3 gives ≈1.3M for Model C and Strided-CNN-C, but Table 1's layers
   hold 954,730 parameters (pinned by a test); ConvPool-CNN-C and All-CNN-C hold 1,369,738,
   which matches the paper's ≈1.4M.
