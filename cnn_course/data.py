@@ -4,6 +4,11 @@ Look-up order for the full sets: `data_dir` → `$CNN_COURSE_DATA_DIR/<name>.npz
 (`$KERAS_HOME/datasets` or `~/.keras/datasets`) → a `keras.datasets` download. A file that is
 there but wrong (truncated, bad shapes, dtype, labels or counts) is refused, never returned.
 
+`split(name, validation)` is what a training notebook fits and validates on: the training set and
+the test set (`"test"`, the course's convention), or the training set less a held-out part and
+that part (`"holdout"`: the last tenth of each class's training images, never trained on), so a
+recipe can be chosen without looking at the test set.
+
 `load(name, sample=True)` returns a small real sample shipped inside the package (800 training
 and 200 test images, stratified, drawn from the real sets by `scripts/make_samples.py`): for
 demos, notebooks' CI parameters and tests. Accuracy claims never come from it.
@@ -78,6 +83,12 @@ SPECS = {
 }
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+# The validation sets a training run may use: the test set (the course's convention: its
+# "validation accuracy" is a test accuracy), or a part held out from the training set (to choose
+# a recipe honestly: the test set is then never seen).
+VALIDATION_SETS = ("test", "holdout")
+HOLDOUT_FRACTION = 0.1  # CIFAR-10: 5,000 of 50,000 (500 per class); the samples: 80 of 800
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -248,3 +259,75 @@ def load(
         f"For a quick try without the full set, use the embedded sample: `-p sample True` with "
         f"`cnn-course run`, or `load({name!r}, sample=True)` in Python."
     )
+
+
+def holdout_indices(labels: np.ndarray, count: int) -> np.ndarray:
+    """Indices (ascending) of the last `count // classes` images of each class.
+
+    Stratified and deterministic: the same images for every seed, every backend and every
+    machine, so a holdout run can be re-evaluated (`cnn-course verify`) on exactly what it
+    validated on.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    classes = np.unique(labels)
+    per_class = count // len(classes)
+    if per_class < 1:
+        raise ValueError(
+            f"A holdout of {count} images cannot hold one image of each of the {len(classes)} "
+            f"classes; use a larger holdout."
+        )
+    chosen = []
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        if len(members) <= per_class:
+            raise ValueError(
+                f"Class {label} has {len(members)} training images; a holdout of {per_class} "
+                f"per class would leave none to train on."
+            )
+        chosen.append(members[-per_class:])
+    return np.sort(np.concatenate(chosen))
+
+
+def holdout_size(name: str, sample: bool = False) -> int:
+    """How many training images `split(name, "holdout")` holds out (a multiple of the classes)."""
+    dataset = spec(name)
+    train = dataset.sample_train_count if sample else dataset.train_count
+    classes = len(dataset.class_names)
+    return int(train * HOLDOUT_FRACTION) // classes * classes
+
+
+def check_validation(validation: object) -> str:
+    """`validation` itself, or one ValueError saying what it may be."""
+    if validation not in VALIDATION_SETS:
+        raise ValueError(
+            f"validation must be one of {list(VALIDATION_SETS)}: \"test\" validates on the test "
+            f"set (the course's convention), \"holdout\" on {HOLDOUT_FRACTION:.0%} of the "
+            f"training images held out (to choose a recipe); received {validation!r}."
+        )
+    return validation
+
+
+def split(
+    name: str,
+    validation: str = "test",
+    *,
+    sample: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    allow_download: bool = True,
+) -> Arrays:
+    """`((x_train, y_train), (x_val, y_val))`: what a run trains on and what it validates on.
+
+    `validation="test"`: exactly `load(name)` (the validation set is the test set).
+    `validation="holdout"`: the training set less `holdout_size(name)` images (the last of each
+    class, see `holdout_indices`), and those images; the test set is not returned at all, so
+    nothing chosen with it can have seen the test set.
+    """
+    check_validation(validation)
+    (x_train, y_train), test = load(name, sample=sample, data_dir=data_dir,
+                                    allow_download=allow_download)
+    if validation == "test":
+        return (x_train, y_train), test
+    held = holdout_indices(y_train, holdout_size(name, sample))
+    keep = np.ones(len(x_train), dtype=bool)
+    keep[held] = False
+    return (x_train[keep], y_train[keep]), (x_train[held], y_train[held])

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cnn_course import data
+
 HISTORY_COLUMNS = (
     "epoch",
     "loss",
@@ -546,6 +548,12 @@ def check_argument(name: str, value: object) -> None:
     None meaning "the default", pass)."""
     if name == "run_name" and value is not None:
         check_run_name(value)
+        return
+    if name == "validation":
+        try:
+            data.check_validation(value)
+        except ValueError as error:
+            raise RunError(str(error)) from None
         return
     if name not in ARGUMENT_RULES or value is None or isinstance(value, bool):
         return

@@ -170,6 +170,7 @@ def fit_logged(
     dataset: str | None = None,
     sample: bool | None = None,
     seed: int | None = None,
+    validation: str = "test",
     parameters: Mapping | None = None,
     logs_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -181,6 +182,9 @@ def fit_logged(
 
     The model must be compiled with fresh weights: a fresh run refuses a model whose optimizer
     has already taken steps, so a logged result always comes from training inside the run.
+    `validation` names what `validation_data` is ("test": the test set, the course's convention;
+    "holdout": images held out from the training set, `data.split`); the summary records it and
+    the number of validation images, so a holdout accuracy is never shown as a test accuracy.
     A run with a checkpoint (`backup/`: it was interrupted) resumes from its last epoch, with
     the same parameters and model only. A complete run is kept unless `overwrite=True`.
     Under `cnn-course run`, the runner's context names the folder and every parameter of the
@@ -188,7 +192,8 @@ def fit_logged(
     """
     from cnn_course.models.inputs import check_model_input
 
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed)):
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed),
+                        ("validation", validation)):
         check_argument(name, value)
     check_model_input(model, x, "x")
     if isinstance(validation_data, tuple):
@@ -210,6 +215,12 @@ def fit_logged(
         guard = run.locked(command=f"fit_logged(run_name={run_name!r})")
     parameters = {key: value for key, value in parameters.items()
                   if key not in PLACEMENT_PARAMETERS}
+    if parameters.setdefault("validation", validation) != validation:
+        raise ValueError(
+            f"The notebook's parameter validation={parameters['validation']!r} but fit_logged "
+            f"was called with validation={validation!r}: pass `validation=validation` to "
+            f"fit_logged and validate on `data.split(..., validation)`'s second pair."
+        )
     with guard:
         if target is None:
             run.recover()
@@ -233,7 +244,8 @@ def fit_logged(
         logger = RunLogger(target, _start_summary(
             run.name, model, previous, resumed_epoch is not None,
             dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
-            batch_size=batch_size, parameters=parameters,
+            batch_size=batch_size, validation=validation,
+            validation_examples=_examples(validation_data), parameters=parameters,
             notebook=context.notebook if context else None,
             launched_by="cnn-course run" if context else "fit_logged"), epochs)
         history = model.fit(
@@ -366,15 +378,24 @@ def record_evaluation(
     examples: int,
     logs_dir: str | os.PathLike | None = None,
 ) -> dict:
-    """Adds `model.evaluate` results on the test set to a run's summary (`evaluation`)."""
+    """Adds `model.evaluate` results on the run's validation set (the test set, or the holdout
+    for a `validation="holdout"` run) to its summary (`evaluation`)."""
     run_dir = Path(run_dir_or_name)
     if not run_dir.is_dir():
         run_dir = run_directory(str(run_dir_or_name), logs_dir)
     run = RunDir.at(run_dir)
     summary = run.summary()
-    summary["evaluation"] = {**{k: float(v) for k, v in results.items()}, "examples": examples}
+    summary["evaluation"] = {**{k: float(v) for k, v in results.items()}, "examples": examples,
+                             "validation": summary.get("validation", "test")}
     run.write_summary(summary)
     return summary
+
+
+def _examples(validation_data) -> int | None:
+    """How many images `validation_data` holds (None when it is not an `(x, y)` tuple)."""
+    if isinstance(validation_data, tuple) and validation_data:
+        return len(validation_data[0])
+    return None
 
 
 def _all_finite(logs) -> bool:

@@ -1,5 +1,6 @@
 """Re-evaluates logged runs: each `model.keras` on its dataset's test set must reproduce the
-final validation accuracy its summary logged (the validation set is the test set)."""
+final validation accuracy its summary logged, on the set it validated on: the test set, or for a
+`validation: holdout` run the same held-out training images (`data.split`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Verification:
     logged: float
     measured: float
     examples: int
+    validation: str = "test"
 
     @property
     def reproduced(self) -> bool:
@@ -37,11 +39,11 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
         raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
                          f"no final model to verify.")
     model = keras.saving.load_model(run.model_path)
-    _, (x_test, y_test) = data.load(summary["dataset"], sample=bool(summary.get("sample")),
-                                    data_dir=data_dir)
-    results = model.evaluate(x_test, y_test, batch_size=512, verbose=0, return_dict=True)
+    _, (x_val, y_val) = data.split(summary["dataset"], summary.get("validation", "test"),
+                                   sample=bool(summary.get("sample")), data_dir=data_dir)
+    results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
     return Verification(summary["run_name"], float(summary["final_val_accuracy"]),
-                        float(results["accuracy"]), len(x_test))
+                        float(results["accuracy"]), len(x_val), summary.get("validation", "test"))
 
 
 def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> str:
@@ -58,4 +60,8 @@ def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> st
         return f"FAIL {run.name}: cannot re-evaluate it: {' '.join(str(error).split())[:200]}"
     verdict = "ok  " if result.reproduced else "FAIL"
     return (f"{verdict} {run.name}: logged {result.logged:.4f}, re-evaluated "
-            f"{result.measured:.4f} on {result.examples} test images")
+            f"{result.measured:.4f} on {result.examples} {_set_words(result.validation)}")
+
+
+def _set_words(validation: str) -> str:
+    return "test images" if validation == "test" else f"{validation} images (not the test set)"
