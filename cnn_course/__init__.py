@@ -12,11 +12,8 @@ import). The map, one folder (or module) per area, lower areas never importing h
 - `cli`: the `cnn-course` command
 """
 
-import importlib.metadata
+from cnn_course import project_metadata
 
-try:  # the version has one owner: pyproject.toml, read back from the installed metadata
-    __version__ = importlib.metadata.version("cnn-course")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout on sys.path
-    __version__ = "unknown (not installed: pip install -e .)"
+__version__ = project_metadata.version()  # one owner: pyproject.toml
 
 __all__ = ["__version__"]

@@ -146,3 +146,44 @@ def test_downloaded_arrays_are_validated(clean_places, monkeypatch):
     monkeypatch.setattr(data, "download", lambda name: (bad, bad))
     with pytest.raises(data.DatasetFormatError, match="keras.datasets.mnist"):
         data.load("mnist")
+
+
+# --- the held-out validation split ---
+
+def test_holdout_is_the_last_tenth_of_each_class_and_never_trained_on():
+    (x_train, y_train), _ = data.load("cifar10", sample=True)
+    (x_fit, y_fit), (x_val, y_val) = data.split("cifar10", "holdout", sample=True)
+    assert len(x_val) == data.holdout_size("cifar10", sample=True) == 80
+    assert len(x_fit) + len(x_val) == len(x_train)
+    assert np.bincount(y_val.reshape(-1), minlength=10).tolist() == [8] * 10
+    held = data.holdout_indices(y_train, 80)
+    for label in range(10):
+        members = np.flatnonzero(y_train.reshape(-1) == label)
+        assert set(members[-8:]) <= set(held) and not set(members[:-8]) & set(held)
+    fit_rows = {row.tobytes() for row in x_fit.reshape(len(x_fit), -1)}
+    assert not any(row.tobytes() in fit_rows for row in x_val.reshape(len(x_val), -1))
+
+
+def test_holdout_is_the_same_images_every_time():
+    first = data.split("mnist", "holdout", sample=True)[1][0]
+    second = data.split("mnist", "holdout", sample=True)[1][0]
+    assert np.array_equal(first, second)
+
+
+def test_test_validation_is_the_test_set():
+    assert all(np.array_equal(a, b) for a, b in zip(
+        data.split("mnist", "test", sample=True)[1], data.load("mnist", sample=True)[1]))
+
+
+def test_full_cifar10_holds_out_5000_images():
+    assert data.holdout_size("cifar10") == 5000
+
+
+def test_unknown_validation_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"validation must be one of \['test', 'holdout'\]"):
+        data.split("mnist", "holdot", sample=True)
+
+
+def test_holdout_too_small_for_one_image_per_class_is_refused():
+    with pytest.raises(ValueError, match="one image of each"):
+        data.holdout_indices(np.arange(10), 5)

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
 AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "cli"]  # low to high
-SHARED = ["data"]
+SHARED = ["data", "project_metadata"]
 
 
 def area_of(module: str) -> str | None:

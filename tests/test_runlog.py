@@ -149,7 +149,15 @@ def test_record_evaluation_adds_to_summary(tmp_path):
     fit(tmp_path, epochs=1)
     summary = training_log.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
     assert training_log.read_summary(tmp_path / "tiny-run")["evaluation"] == summary["evaluation"]
-    assert summary["evaluation"] == {"accuracy": 0.5, "loss": 1.0, "examples": 16}
+    assert summary["evaluation"] == {"accuracy": 0.5, "loss": 1.0, "examples": 16,
+                                     "validation": "test"}
+
+
+def test_a_run_records_its_validation_set_and_its_size(tmp_path):
+    fit(tmp_path, epochs=1)
+    summary = training_log.read_summary(tmp_path / "tiny-run")
+    assert summary["validation"] == "test" and summary["parameters"]["validation"] == "test"
+    assert summary["validation_examples"] == 16
 
 
 def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):

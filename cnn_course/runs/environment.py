@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cnn_course import project_metadata
+
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Sends the process's file descriptor 2 to /dev/null for the block: TensorFlow's C++
@@ -34,7 +36,7 @@ def native_stderr_silenced() -> Iterator[None]:
 
 def minimum_keras() -> tuple[int, ...]:
     """The oldest Keras the package allows, read from its requirements (pyproject.toml)."""
-    for requirement in importlib.metadata.requires("cnn-course") or []:
+    for requirement in project_metadata.requirements():
         match = re.match(r"keras\s*>=\s*([0-9.]+)", requirement)
         if match:
             return tuple(int(part) for part in match.group(1).split("."))
@@ -89,11 +91,12 @@ def library_versions() -> dict[str, str]:
     import keras
 
     versions = {"python": platform.python_version(), "keras": keras.__version__}
-    for package in ("tensorflow", "jax", "torch", "numpy", "cnn-course"):
+    for package in ("tensorflow", "jax", "torch", "numpy"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             continue
+    versions["cnn-course"] = project_metadata.version()
     return versions
 
 

@@ -3,11 +3,12 @@ ships inside the package), their titles, and copying them out for a pip user."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import shutil
 from pathlib import Path
+
+from cnn_course import project_metadata
 
 # A wheel carries the notebooks here (see setup.py); a checkout keeps them in ../notebooks.
 PACKAGE_FOLDER = Path(__file__).resolve().parents[1]  # cnn_course/
@@ -71,12 +72,10 @@ def copy_to(directory: str | os.PathLike, force: bool = False) -> list[Path]:
 
 
 def repository_url() -> str:
-    """The repository's address, from pyproject.toml's `[project.urls] Repository` (read back
-    from the installed package's metadata)."""
-    for entry in importlib.metadata.metadata("cnn-course").get_all("Project-URL") or []:
-        label, _, url = entry.partition(",")
-        if label.strip() == "Repository":
-            return url.strip()
+    """The repository's address, from pyproject.toml's `[project.urls] Repository`."""
+    url = project_metadata.urls().get("Repository")
+    if url:
+        return url
     raise LookupError("pyproject.toml has no [project.urls] Repository entry.")
 
 
