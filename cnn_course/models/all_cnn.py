@@ -83,7 +83,8 @@ def all_cnn(variant: str = "all_cnn_c", input_dropout: float = 0.2, dropout: flo
     x = _conv(x, 192, 1, "conv3_2")
     x = _conv(x, num_classes, 1, "conv3_3", activation=last_activation)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
+    # float32 class scores under mixed precision
+    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)
     return keras.Model(inputs, outputs, name=variant)
 
 

@@ -28,7 +28,8 @@ def cifar10_base_net(num_classes: int = 10) -> keras.Model:
     x = layers.Dropout(0.5, name="fc1_dropout")(x)
     x = layers.Dense(256, activation="relu", name="fc2")(x)
     x = layers.Dropout(0.5, name="fc2_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
+                           name="predictions")(x)  # float32 class scores under mixed precision
     return keras.Model(inputs, outputs, name="cifar10_base_net")
 
 
@@ -75,7 +76,8 @@ def cifar10_separable_net(
             x = layers.Dropout(dropout, name=f"stage{stage}_dropout")(x)
     x = layers.SeparableConv2D(num_classes, 1, name="classifier")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
+    # float32 class scores under mixed precision
+    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)
     return keras.Model(inputs, outputs, name="cifar10_separable_net")
 
 
@@ -100,5 +102,6 @@ def lecture_cifar10_net(num_classes: int = 10) -> keras.Model:
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(512, activation="relu", name="fc1")(x)
     x = layers.Dropout(0.5, name="fc1_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
+                           name="predictions")(x)  # float32 class scores under mixed precision
     return keras.Model(inputs, outputs, name="lecture_cifar10_net")

@@ -32,7 +32,8 @@ def _input(image_shape: tuple[int, ...], resize_to: int | None):
 
 
 def _classifier(x, num_classes: int):
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32",
+                           name="predictions")(x)  # float32 class scores under mixed precision
 
 
 def lenet(image_shape: tuple[int, ...] = FASHION_MNIST, num_classes: int = 10,
@@ -145,7 +146,8 @@ def nin(image_shape: tuple[int, ...] = FASHION_MNIST, num_classes: int = 10,
     x = layers.Dropout(dropout, name="dropout")(x)
     x = _nin_block(x, num_classes, 3, 1, "same", "nin4")
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
+    # float32 class scores under mixed precision
+    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)
     return keras.Model(inputs, outputs, name="nin")
 
 

@@ -22,7 +22,8 @@ def quickstart_net(filters: int = 16, num_classes: int = 10) -> keras.Model:
     x = layers.Conv2D(filters, 3, activation="relu", name="conv5")(x)
     x = layers.Conv2D(num_classes, 1, name="classifier")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
+    # float32 class scores under mixed precision
+    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)
     return keras.Model(inputs, outputs, name="quickstart_net")
 
 
@@ -59,7 +60,8 @@ def _mnist_assignment_net(
                         f"block2_{index}")
     x = layers.Conv2D(num_classes, 1, use_bias=False, name="classifier")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Activation("softmax", name="softmax")(x)
+    # float32 class scores under mixed precision
+    outputs = layers.Activation("softmax", dtype="float32", name="softmax")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

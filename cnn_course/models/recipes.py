@@ -29,6 +29,9 @@ class Recipe:
         flip: random horizontal flips (never for digits).
         erasing: cutout: erase one random rectangle of up to this fraction of each side
             (0: off; needs Keras >= 3.9 for `keras.layers.RandomErasing`).
+        steps_per_execution: training steps per compiled call (more: less per-step overhead
+            on a GPU; 1 on CPU).
+        jit_compile: XLA (None: the backend's fast path, `training.backend_jit_compile`).
     """
 
     batch_size: int = 128
@@ -41,6 +44,8 @@ class Recipe:
     shift: float = 0.0
     flip: bool = False
     erasing: float = 0.0
+    steps_per_execution: int = 1
+    jit_compile: bool | None = None
 
     def augmentation(self) -> keras.layers.Layer | None:
         """Preprocessing layers (active only in training), or None when all are off."""
@@ -80,7 +85,10 @@ class Recipe:
     def compile(self, model: keras.Model, examples: int, epochs: int) -> keras.Model:
         """Compiles `model` for `epochs` over `examples` training images."""
         steps = math.ceil(examples / self.batch_size)  # fit() on arrays keeps the last batch
-        return training.compile_classifier(model, self.build_optimizer(max(steps, 1), epochs))
+        return training.compile_classifier(
+            model, self.build_optimizer(max(steps, 1), epochs),
+            steps_per_execution=self.steps_per_execution,
+            jit_compile=training.backend_jit_compile(self.jit_compile))
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -42,11 +42,35 @@ class EpochBatches(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.x))
 
 
-def compile_classifier(model: keras.Model, optimizer: keras.optimizers.Optimizer, **kwargs):
+def backend_jit_compile(jit_compile: bool | None = None) -> bool:
+    """`jit_compile` on the backend's terms; None means the backend's fast path, measured:
+    JAX compiles every step with XLA (its eager mode is for debugging), TensorFlow and torch
+    run without XLA (with depthwise convolutions XLA is about 20x slower on CPU,
+    tensorflow#59772; measure it on a GPU with `-p jit_compile True`)."""
+    if jit_compile is not None:
+        return bool(jit_compile)
+    return keras.backend.backend() == "jax"
+
+
+def speed_settings(model: keras.Model) -> dict:
+    """What decides a compiled model's speed, as every run's summary records it: the dtype
+    policy (`precision`), steps per compiled call and XLA."""
+    return {
+        "precision": model.dtype_policy.name,
+        "steps_per_execution": int(getattr(model, "steps_per_execution", 1) or 1),
+        "jit_compile": bool(model.jit_compile),
+    }
+
+
+def compile_classifier(model: keras.Model,
+                       optimizer: keras.optimizers.Optimizer | str | None = None, **kwargs):
     """Compiles for integer labels 0-9: sparse categorical cross-entropy (the same loss as
-    categorical cross-entropy on one-hot labels) and accuracy."""
+    categorical cross-entropy on one-hot labels) and accuracy.
+
+    `optimizer=None` compiles a loaded model only to `evaluate` it (no step is ever taken)."""
+    kwargs.setdefault("jit_compile", backend_jit_compile(None))
     model.compile(
-        optimizer=optimizer,
+        optimizer=optimizer if optimizer is not None else "sgd",
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         **kwargs,

@@ -172,6 +172,21 @@ def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> di
     return info
 
 
+def warn_without_accelerator(info: dict, expected_on_cpu: str) -> str | None:
+    """Says once, loudly, that a long notebook started on a CPU and how long it will take
+    (`expected_on_cpu`, measured: "about 90 min on 2 CPU cores"), then lets it go on. Returns
+    the message (None on a GPU or TPU)."""
+    if not str(info.get("device", "cpu")).startswith("cpu"):
+        return None
+    remedy = ("In Colab: Runtime → Change runtime type → GPU, then run all cells again."
+              if info.get("colab") else
+              "On a machine with a GPU it takes minutes (README: the GPU path).")
+    message = (f"WARNING: no GPU found. This notebook's full run takes {expected_on_cpu} on "
+               f"this CPU. {remedy} Going on with the CPU.")
+    print(f"{'!' * 78}\n{message}\n{'!' * 78}")
+    return message
+
+
 def project_root(start: str | os.PathLike | None = None) -> Path | None:
     """The nearest folder at or above `start` holding this project's pyproject.toml."""
     here = Path(start or os.getcwd()).resolve()

@@ -150,6 +150,7 @@ CURVES_FILE = "curves.png"
 RUN_FILES = (HISTORY_FILE, TRAIN_LOG_FILE, SUMMARY_FILE, MODEL_FILE, MODEL_TABLE_FILE, CURVES_FILE)
 BACKUP_DIR_NAME = "backup"
 # What Keras' BackupAndRestore writes into the backup folder after each epoch.
+TENSORBOARD_DIR_NAME = "tensorboard"  # event files: `tensorboard --logdir logs/` finds every run
 BACKUP_WEIGHTS_FILE = "latest.weights.h5"
 BACKUP_METADATA_FILE = "training_metadata.json"
 
@@ -315,6 +316,10 @@ class RunDir:
         return self.path / BACKUP_DIR_NAME
 
     @property
+    def tensorboard_path(self) -> Path:
+        return self.path / TENSORBOARD_DIR_NAME
+
+    @property
     def lock_path(self) -> Path:
         return self.logs_dir / f".{self.name}.lock"
 
@@ -387,8 +392,9 @@ class RunDir:
             (self.path / name).unlink(missing_ok=True)
         for notebook in self.notebooks():
             notebook.unlink()
-        if self.backup_path.is_dir():
-            shutil.rmtree(self.backup_path)
+        for folder in (self.backup_path, self.tensorboard_path):
+            if folder.is_dir():
+                shutil.rmtree(folder)
         self.remove_temporaries()
 
     def discard(self) -> None:
@@ -540,6 +546,15 @@ ARGUMENT_RULES: dict[str, tuple[object, str]] = {
     "max_learning_rate": (lambda value: value > 0, "greater than 0"),
     "weight_decay": (lambda value: value >= 0, "at least 0"),
     "dropout": (lambda value: 0 <= value < 1, "in [0, 1)"),
+    "steps_per_execution": (lambda value: value >= 1, "at least 1"),
+}
+
+# Parameters that take one of a few names.
+ARGUMENT_CHOICES: dict[str, tuple[str, ...]] = {
+    "validation": data.VALIDATION_SETS,
+    # Keras dtype policies: float32, or mixed precision (bf16 on GPUs and TPUs; float16 with
+    # loss scaling, which Keras adds by itself). The class scores stay float32 (models' last layer).
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
 }
 
 
@@ -554,6 +569,11 @@ def check_argument(name: str, value: object) -> None:
             data.check_validation(value)
         except ValueError as error:
             raise RunError(str(error)) from None
+        return
+    if name in ARGUMENT_CHOICES and value is not None:
+        if value not in ARGUMENT_CHOICES[name]:
+            raise RunError(f"{name} must be one of {list(ARGUMENT_CHOICES[name])}; "
+                           f"received {value!r}.")
         return
     if name not in ARGUMENT_RULES or value is None or isinstance(value, bool):
         return

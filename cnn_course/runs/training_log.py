@@ -11,7 +11,9 @@ run folder (`run_folder.RunDir`, which owns its file names and states):
   `uncommitted_changes`, `backend`, `device`, `versions`) is the process that trained last;
   `segments` has one entry per process that trained the run, so a resumed run still says where
   each of its epochs came from;
-- `model.keras` (the final model, taking raw uint8 images), `model.md` (its layer table) and
+- `tensorboard/`: the same curves as TensorBoard event files (`tensorboard --logdir logs/`);
+- `model.keras` (the final model, taking raw uint8 images: architecture and weights, without the
+  optimizer's state, `models.saving`), `model.md` (its layer table) and
   `curves.png`, at the end. Only then is the checkpoint removed: a kill at any moment before
   leaves a run that resumes.
 
@@ -149,6 +151,23 @@ class RunLogger(keras.callbacks.Callback):
         self.run.write_summary(self.summary)
 
 
+def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
+    """Keras' TensorBoard callback writing the run's curves to `<run>/tensorboard/` (one scalar
+    per metric and epoch, no graph or histograms: a few kB), or nothing, with one note, where
+    TensorFlow or TensorBoard is not installed (its summary writer needs both, keras#19121:
+    JAX-only machines)."""
+    import importlib.util
+
+    missing = [name for name in ("tensorflow", "tensorboard") if importlib.util.find_spec(name)
+               is None]
+    if missing:
+        print(f"note: {' and '.join(missing)} not installed: no TensorBoard event files for "
+              f"this run (history.csv and curves.png hold the same curves).")
+        return []
+    return [keras.callbacks.TensorBoard(str(run.tensorboard_path), write_graph=False,
+                                        update_freq="epoch", profile_batch=0)]
+
+
 def current_learning_rate(model: keras.Model) -> float | None:
     """The optimizer's learning rate now (schedules evaluated at the current step)."""
     optimizer = getattr(model, "optimizer", None)
@@ -191,6 +210,7 @@ def fit_logged(
     notebook (recorded in the summary, with `parameters` added on top).
     """
     from cnn_course.models.inputs import check_model_input
+    from cnn_course.models.training import speed_settings
 
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed),
                         ("validation", validation)):
@@ -245,7 +265,8 @@ def fit_logged(
             run.name, model, previous, resumed_epoch is not None,
             dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
             batch_size=batch_size, validation=validation,
-            validation_examples=_examples(validation_data), parameters=parameters,
+            validation_examples=_examples(validation_data), speed=speed_settings(model),
+            parameters=parameters,
             notebook=context.notebook if context else None,
             launched_by="cnn-course run" if context else "fit_logged"), epochs)
         history = model.fit(
@@ -257,7 +278,8 @@ def fit_logged(
             steps_per_epoch=steps_per_epoch,
             # The logger writes epoch N before the backup records it as done: a crash in
             # between repeats epoch N on resume (its row replaced), never loses it.
-            callbacks=[logger, RunBackup(target.backup_path), *callbacks],
+            callbacks=[logger, RunBackup(target.backup_path), *tensorboard(target),
+                       *callbacks],
             verbose=verbose,
             **fit_kwargs,
         )
@@ -345,9 +367,10 @@ def finish(model: keras.Model, run: RunDir, logger: RunLogger) -> None:
     import matplotlib.pyplot as plt
 
     from cnn_course import plots
+    from cnn_course.models.saving import save_for_inference
 
     with atomic_path(run.model_path) as temporary:
-        model.save(temporary)
+        save_for_inference(model, temporary)  # the checkpoint keeps the optimizer until now
     atomic_write_text(run.model_table_path, layer_table_markdown(model) + "\n")
     figure = plots.training_curves(logger.rows, title=logger.summary.get("run_name"))
     with atomic_path(run.curves_path) as temporary:

@@ -38,7 +38,11 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
     if run.state() != COMPLETE:
         raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
                          f"no final model to verify.")
+    from cnn_course.models import training
+
     model = keras.saving.load_model(run.model_path)
+    if not model.compiled:  # saved for inference (models.saving): loss and metric only
+        training.compile_classifier(model)
     _, (x_val, y_val) = data.split(summary["dataset"], summary.get("validation", "test"),
                                    sample=bool(summary.get("sample")), data_dir=data_dir)
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)

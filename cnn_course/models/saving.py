@@ -1,0 +1,43 @@
+"""Saving a trained model for the people who use it: the architecture and the weights.
+
+A run's `model.keras` is what `verify`, notebook 09 and a user load to predict or evaluate. It
+leaves out what only training needs (the optimizer's slots: Adam keeps two per weight, so a saved
+model with them is three times its weights), which the run's checkpoint (`backup/`) keeps while
+it can still resume. The weights are written unchanged, bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+
+
+def save_for_inference(model: keras.Model, path: str | os.PathLike) -> Path:
+    """Writes `model`'s architecture and weights to `path` (`.keras`), without optimizer
+    state or compile settings. Load it with `keras.saving.load_model(path)`; compile it to
+    evaluate (`training.compile_classifier(model)`).
+
+    Keras 3 has no `include_optimizer=False`; a model loaded with `compile=False` has no
+    optimizer, so saving that copy leaves the optimizer out through public API alone.
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="cnn-course-save-") as folder:
+        full = Path(folder) / "full.keras"
+        model.save(full)
+        inference = keras.saving.load_model(full, compile=False)
+        inference.save(path)
+    return path
+
+
+def weights_identical(first: keras.Model, second: keras.Model) -> bool:
+    """Whether two models hold the same variables, bit for bit, in the same order."""
+    if len(first.weights) != len(second.weights):
+        return False
+    return all(
+        a.shape == b.shape and (keras.ops.convert_to_numpy(a.value).tobytes()
+                                == keras.ops.convert_to_numpy(b.value).tobytes())
+        for a, b in zip(first.weights, second.weights)
+    )
