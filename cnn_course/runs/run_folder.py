@@ -495,6 +495,33 @@ class RunDir:
             else:
                 shutil.rmtree(retired)
 
+    def adopt(self, source: str | os.PathLike, overwrite: bool = False) -> None:
+        """Places a complete run folder made elsewhere (a GPU machine, a sweep's worker) here.
+
+        The folder is moved (no copy on one filesystem) into this run's staging folder and
+        swapped in like any replacement: a complete run here is kept unless `overwrite`, an
+        incomplete folder is refused, and a checkpoint that came along is dropped.
+        """
+        source = Path(source)
+        with self.locked(command=f"adopt {source}"):
+            self.recover()
+            if self.state() == COMPLETE and not overwrite:
+                raise RunError(f"Run {self.name!r} in {self.logs_dir} is complete; it is kept. "
+                               f"Pass overwrite=True (`--overwrite`) to replace it with the one "
+                               f"in {source}.")
+            staged = self.staging()
+            staged.discard()
+            staged.path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(source), str(staged.path))
+            if staged.backup_path.is_dir():
+                shutil.rmtree(staged.backup_path)
+            staged.remove_temporaries()
+            try:
+                self.promote(staged)
+            except RunError:
+                staged.discard()
+                raise
+
     def promote(self, staged: RunDir) -> None:
         """Puts a complete staged run in this run's place; the old run is kept until then."""
         if staged.state() != COMPLETE:
