@@ -137,7 +137,7 @@ def prepare(arguments) -> int:
     (out / "call1" / "checksums.json").write_text(json.dumps(checksums, indent=1))
     plan = {"call_mib": arguments.call_mib, "tree_mib": round(tree / MIB, 2),
             "room_mib": round(room / MIB, 2),
-            "calls": [{"carry": f"{out.relative_to(ROOT)}/call{number}",
+            "calls": [{"carry": f"{os.path.relpath(out, ROOT)}/call{number}",
                        "mib": round(sum(p.stat().st_size for p in (out / f"call{number}").iterdir())
                                     / MIB, 2)}
                       for number in range(1, len(calls) + 1)]}
@@ -429,7 +429,9 @@ def rehearse(arguments) -> int:
                 return 1
         print(f"--- back here: {sorted(p.name for p in back.iterdir())}")
         logs = temporary / "logs-here"
-        return unpack(back, logs, verify=True)
+        here = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+        return subprocess.run([sys.executable, str(Path(__file__).resolve()), "unpack",
+                               str(back), "--logs-dir", str(logs)], env=here).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
