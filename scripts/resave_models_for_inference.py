@@ -11,6 +11,7 @@ file replaced. Needs the full data sets ($CNN_COURSE_DATA_DIR).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import zipfile
@@ -20,14 +21,34 @@ import keras
 import numpy as np
 
 from cnn_course import data
-from cnn_course.models.saving import save_for_inference, weights_identical
+from cnn_course.models.saving import deflate, save_for_inference, weights_identical
 from cnn_course.runs.run_folder import COMPLETE, RunDir, list_runs
 from cnn_course.runs.verify import TOLERANCE
 
 
 def holds_optimizer(path: Path) -> bool:
     with zipfile.ZipFile(path) as archive, archive.open("config.json") as handle:
-        return b'"compile_config"' in handle.read()
+        return json.load(handle).get("compile_config") is not None
+
+
+def is_deflated(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        return all(member.compress_type == zipfile.ZIP_DEFLATED for member in archive.infolist())
+
+
+def recompress(run: RunDir) -> str:
+    """An inference model saved before `saving.deflate` existed: the same members, compressed;
+    every variable must load back identical."""
+    new_path = run.path / ".model.deflated.keras"
+    deflate(run.model_path, new_path)
+    if not weights_identical(keras.saving.load_model(run.model_path),
+                             keras.saving.load_model(new_path)):
+        new_path.unlink()
+        return f"FAIL {run.name}: weights differ after compressing"
+    before = run.model_path.stat().st_size
+    os.replace(new_path, run.model_path)
+    return (f"ok   {run.name}: compressed {before / 2**20:.2f} -> "
+            f"{run.model_path.stat().st_size / 2**20:.2f} MiB; weights identical")
 
 
 def resave(run: RunDir) -> str:
@@ -63,9 +84,12 @@ def main(logs_dir: str) -> int:
         if run.state() != COMPLETE or not run.model_path.is_file():
             continue
         if not holds_optimizer(run.model_path):
-            print(f"skip {run.name}: already saved for inference", flush=True)
-            continue
-        line = resave(run)
+            if is_deflated(run.model_path):
+                print(f"skip {run.name}: already saved for inference", flush=True)
+                continue
+            line = recompress(run)
+        else:
+            line = resave(run)
         failures += line.startswith("FAIL")
         print(line, flush=True)
     return 1 if failures else 0
