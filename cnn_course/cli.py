@@ -3,6 +3,8 @@
     cnn-course list                                   notebooks, their parameters and defaults
     cnn-course run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--logs-dir DIR]
                    [--overwrite] [--restart] [--verbose]
+    cnn-course sweep NOTEBOOK -p NAME V1,V2 [-p NAME 0..4]... [-f grid.yaml] [--workers N]
+                     [--scheduler ADDRESS] [--logs-dir DIR] [--name PREFIX] [--overwrite]
     cnn-course results [--logs-dir logs]              the results table, on the terminal
     cnn-course report [--check] [--readme README.md] [--logs-dir logs]
     cnn-course verify [RUN ...] [--logs-dir logs]
@@ -65,6 +67,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true",
                      help="also show papermill's progress and the libraries' start-up messages")
 
+    sweep = commands.add_parser(
+        "sweep", help="many runs of a notebook (a grid of parameters) on Dask",
+        description="Run every point of a parameter grid as one logged run each, on a local "
+                    "Dask cluster or an existing one. Complete runs are skipped; run the same "
+                    "command again to finish an interrupted sweep.")
+    sweep.add_argument("notebook", metavar="NOTEBOOK", help="as for `cnn-course run`")
+    sweep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                       metavar=("NAME", "VALUES"),
+                       help="comma-separated values or an integer range FIRST..LAST")
+    sweep.add_argument("-f", "--parameters-file", type=Path,
+                       help="YAML mapping of name: value or name: [values]")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="local workers (default: one per GPU, else 1)")
+    sweep.add_argument("--scheduler", default=None,
+                       help="an existing cluster (tcp://host:8786 or tls://...); runs come back "
+                            "as archives")
+    sweep.add_argument("--gpu", action="store_true",
+                       help="each run asks for one GPU (workers started with --resources GPU=1)")
+    sweep.add_argument("--logs-dir", type=Path, default=None,
+                       help="where run folders go (default: $CNN_COURSE_LOGS_DIR or ./logs)")
+    sweep.add_argument("--name", default=None, help="run-name prefix (default: the notebook's "
+                                                   "run_name)")
+    sweep.add_argument("--overwrite", action="store_true", help="replace complete runs")
+
     results = commands.add_parser("results", help="the results table of logs/ (writes nothing)")
     results.add_argument("--logs-dir", type=Path, default=Path("logs"))
 
@@ -95,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from cnn_course.runs import notebook_runner
 
     args = build_parser().parse_args(argv)
-    handlers = {"run": _run, "list": _list, "results": _results, "report": _report,
+    handlers = {"run": _run, "sweep": _sweep, "list": _list, "results": _results, "report": _report,
                 "verify": _verify, "notebooks": _notebooks}
     try:
         return handlers[args.command](args)
@@ -152,6 +178,35 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {name}: {run_dir / name}")
     print(f"  executed notebook: {output}")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import yaml
+
+    from cnn_course.runs import notebook_runner, notebooks, sweep
+
+    notebook = notebooks.resolve(args.notebook)
+    grid: dict[str, list] = {}
+    if args.parameters_file:
+        loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{args.parameters_file} must hold a mapping of name: values.")
+        grid.update({name: value if isinstance(value, list) else [value]
+                     for name, value in loaded.items()})
+    for name, values in args.parameter:
+        grid[name] = sweep.parse_values(values)
+    if not grid:
+        raise ValueError("A sweep needs at least one parameter: -p NAME V1,V2 (or -p seed 0..4).")
+    defaults = notebook_runner.notebook_parameters(notebook)
+    prefix = args.name or str(defaults.get("run_name") or notebook.stem)
+    points = sweep.expand(grid, prefix)
+    logs_dir = notebook_runner.choose_logs_dir(args.logs_dir, None)
+    sweep.check_points(notebook, points, logs_dir)  # one bad value: one line, nothing runs
+    print(f"sweep: {len(points)} runs of {notebook.name} into {logs_dir}")
+    result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
+                             scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)
+    print(sweep.summary_table(result, logs_dir))
+    return 0 if result.all_complete else EXIT_FAILED
 
 
 def _show_progress(verbose: bool) -> None:

@@ -391,8 +391,7 @@ def run_notebook(
         except papermill.exceptions.PapermillExecutionError as error:
             _keep(temporary, prepared.output_path)
             message = f"cell {error.cell_index + 1}: {error.ename}: {error.evalue}"
-            if target.exists():
-                target.mark_failed(message)
+            target.mark_failed(message)  # it ran and failed: recorded, whatever cell raised
             raise RunFailedError(
                 f"the notebook failed in {message}. The executed notebook is "
                 f"{prepared.output_path}.") from None

@@ -9,7 +9,11 @@ or more full-data runs, the report also draws their validation curves on one axi
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
@@ -111,6 +115,83 @@ def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
             "",
         ]
     return lines
+
+
+# Parameters that say where a run goes or which seed it drew: runs equal in everything else
+# are one recipe, and their spread over seeds is what a result is reported with.
+NOT_RECIPE = ("seed", "run_name", "logs_dir")
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    """Complete runs that differ only by seed: one recipe's results."""
+
+    label: str  # the members' shared name, without `-seedN`
+    model_name: str
+    dataset: str
+    sample: bool
+    validation: str
+    members: tuple[tuple[Path, dict], ...]
+
+    @property
+    def finals(self) -> list[float]:
+        return [summary["final_val_accuracy"] for _, summary in self.members]
+
+    @property
+    def bests(self) -> list[float]:
+        return [summary["best_val_accuracy"] for _, summary in self.members]
+
+    @property
+    def seeds(self) -> list:
+        return [summary.get("seed") for _, summary in self.members]
+
+
+def recipe_key(summary: Mapping) -> tuple:
+    """What makes two runs the same recipe: notebook, model, data, validation set, epochs and
+    every parameter but the seed and the run's name and place."""
+    parameters = {name: value for name, value in (summary.get("parameters") or {}).items()
+                  if name not in NOT_RECIPE}
+    parameters.setdefault("validation", summary.get("validation", "test"))
+    return (summary.get("notebook"), summary.get("model_name"), summary.get("dataset"),
+            bool(summary.get("sample")), summary.get("epochs_requested"),
+            json.dumps(parameters, sort_keys=True, default=str))
+
+
+def seed_groups(runs: list[tuple[Path, dict]]) -> list[SeedGroup]:
+    """The complete runs grouped by recipe (`recipe_key`), in the order first seen."""
+    groups: dict[tuple, list[tuple[Path, dict]]] = {}
+    for run_dir, summary in runs:
+        if summary.get("status") == "complete" and summary.get("final_val_accuracy") is not None:
+            groups.setdefault(recipe_key(summary), []).append((run_dir, summary))
+    result = []
+    for members in groups.values():
+        names = [run_dir.name for run_dir, _ in members]
+        label = re.sub(r"-seed\d+$", "", names[0]) if len(names) > 1 else names[0]
+        first = members[0][1]
+        result.append(SeedGroup(label, first.get("model_name"), first.get("dataset"),
+                                bool(first.get("sample")), first.get("validation", "test"),
+                                tuple(members)))
+    return result
+
+
+def seed_groups_text(groups: list[SeedGroup]) -> str:
+    """A plain-text table: one row per recipe, n, mean ± std of the final and the best
+    validation accuracy, min–max of the final, and which set validated."""
+    header = ["recipe", "validation", "n", "final (mean ± std)", "best (mean ± std)", "min–max"]
+    rows = []
+    for group in groups:
+        final_mean, final_std = _mean_std(group.finals)
+        best_mean, best_std = _mean_std(group.bests)
+        rows.append([group.label, group.validation + (" (sample)" if group.sample else ""),
+                     str(len(group.members)),
+                     f"{_percent(final_mean)} ± {100 * final_std:.2f}",
+                     f"{_percent(best_mean)} ± {100 * best_std:.2f}",
+                     f"{_percent(min(group.finals))}–{_percent(max(group.finals))}"])
+    if not rows:
+        return "No complete runs."
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
+                     .rstrip() for line in [header, *rows])
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

@@ -499,8 +499,9 @@ class RunDir:
         """Places a complete run folder made elsewhere (a GPU machine, a sweep's worker) here.
 
         The folder is moved (no copy on one filesystem) into this run's staging folder and
-        swapped in like any replacement: a complete run here is kept unless `overwrite`, an
-        incomplete folder is refused, and a checkpoint that came along is dropped.
+        swapped in like any replacement: a complete run here is kept unless `overwrite`; a
+        failed or interrupted one takes the place of what is not complete here; a checkpoint
+        that came along is dropped (it belongs to the machine that trained).
         """
         source = Path(source)
         with self.locked(command=f"adopt {source}"):
@@ -516,11 +517,12 @@ class RunDir:
             if staged.backup_path.is_dir():
                 shutil.rmtree(staged.backup_path)
             staged.remove_temporaries()
-            try:
-                self.promote(staged)
-            except RunError:
-                staged.discard()
-                raise
+            if staged.state() != COMPLETE:  # a failed run comes back as what it is
+                if self.path.exists():
+                    shutil.rmtree(self.path)
+                os.replace(staged.path, self.path)
+                return
+            self.promote(staged)
 
     def promote(self, staged: RunDir) -> None:
         """Puts a complete staged run in this run's place; the old run is kept until then."""

@@ -1,0 +1,176 @@
+"""Sweeps (`cnn-course sweep`): a grid of points, each an ordinary logged run, on Dask: a local
+cluster, and a real scheduler with workers in other folders (no shared logs folder), one of
+them killed mid-run."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cnn_course.runs import notebooks, report, sweep, training_log
+
+CLI = [sys.executable, "-m", "cnn_course"]
+QUICKSTART = notebooks.resolve("quickstart")
+
+
+def test_integer_ranges_and_value_lists_are_read_like_run_parameters():
+    assert sweep.parse_values("0..4") == [0, 1, 2, 3, 4]
+    assert sweep.parse_values("0.0005,0.005") == [0.0005, 0.005]
+    assert sweep.parse_values("holdout") == ["holdout"]
+    assert sweep.parse_values("True,False") == [True, False]
+
+
+@pytest.mark.parametrize("text", ["4..0", "1,,2"])
+def test_empty_ranges_and_empty_entries_are_refused(text):
+    with pytest.raises(ValueError):
+        sweep.parse_values(text)
+
+
+def test_points_are_named_after_what_they_set_seed_last():
+    points = sweep.expand({"seed": [0, 1], "validation": ["holdout"],
+                           "weight_decay": [0.0005, 0.005]}, "cifar10_separable")
+    assert [point.run_name for point in points] == [
+        "cifar10_separable-holdout-wd0.0005-seed0", "cifar10_separable-holdout-wd0.005-seed0",
+        "cifar10_separable-holdout-wd0.0005-seed1", "cifar10_separable-holdout-wd0.005-seed1"]
+    assert points[0].seedless == points[2].seedless != points[1].seedless
+
+
+def test_points_that_would_share_a_name_are_refused():
+    with pytest.raises(ValueError, match="share the run name"):
+        sweep.expand({"seed": [1, 1]}, "quickstart")
+
+
+def test_a_bad_point_is_refused_before_anything_runs(tmp_path):
+    result = subprocess.run([*CLI, "sweep", "quickstart", "-p", "epochs", "1,0",
+                             "--logs-dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Point quickstart-epochs0" in result.stderr and "epochs must be at least 1" in \
+        result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
+    def summary(seed, weight_decay, accuracy):
+        return {"status": "complete", "notebook": "n.ipynb", "model_name": "m",
+                "dataset": "cifar10", "seed": seed, "final_val_accuracy": accuracy,
+                "best_val_accuracy": accuracy + 0.01, "epochs_requested": 50,
+                "parameters": {"seed": seed, "weight_decay": weight_decay, "run_name": "x"}}
+    runs = [(tmp_path / f"r-wd{wd}-seed{seed}", summary(seed, wd, 0.8 + seed / 100))
+            for wd in (0.1, 0.2) for seed in (0, 1, 2)]
+    groups = report.seed_groups(runs)
+    assert [(group.label, len(group.members)) for group in groups] == [("r-wd0.1", 3),
+                                                                        ("r-wd0.2", 3)]
+    assert "81.00% ± 0.82" in report.seed_groups_text(groups)
+
+
+# --- real sweeps (each point a notebook kernel) ---
+
+def sweep_command(logs, *extra):
+    return [*CLI, "sweep", "quickstart", "-p", "seed", "0..2", "-p", "epochs", "2",
+            "--logs-dir", str(logs), *extra]
+
+
+@pytest.mark.notebook
+def test_local_sweep_of_three_seeds_on_two_workers(tmp_path):
+    result = subprocess.run(sweep_command(tmp_path, "--workers", "2"), capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    names = [f"quickstart-epochs2-seed{seed}" for seed in range(3)]
+    for name in names:
+        assert training_log.read_summary(tmp_path / name)["status"] == "complete"
+    assert "3/3 complete" in result.stdout
+    assert "quickstart-epochs2  test (sample)  3" in result.stdout
+    again = subprocess.run(sweep_command(tmp_path, "--workers", "2"), capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0 and again.stdout.count("skip  quickstart-epochs2-seed") == 3
+
+
+@pytest.mark.notebook
+def test_a_point_whose_run_fails_leaves_a_failed_run_and_the_others_complete(tmp_path):
+    # The quick start's 28x28 network refuses CIFAR-10's images: that point's notebook raises.
+    result = subprocess.run([*CLI, "sweep", "quickstart", "-p", "dataset", "mnist,cifar10",
+                             "-p", "epochs", "2", "--workers", "2", "--logs-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    assert training_log.read_summary(tmp_path / "quickstart-datasetmnist-epochs2")["status"] == \
+        "complete"
+    failed = training_log.read_summary(tmp_path / "quickstart-datasetcifar10-epochs2")
+    assert failed["status"] == "failed" and "cell" in failed["error"]
+    assert "1/2 failed" in result.stdout or "2/2 failed" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A real `dask scheduler` and two `dask worker`s, each in a folder of its own."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    processes = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                   "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+                                  cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)]
+    time.sleep(3)
+    workers = []
+    for name in ("w1", "w2"):
+        folder = tmp_path / name
+        folder.mkdir()
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                   "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                                   "--name", name],
+                                  cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(worker)
+        workers.append(worker)
+    time.sleep(4)
+    yield address, workers
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+@pytest.mark.notebook
+def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
+    address, _ = cluster
+    logs = tmp_path / "client-logs"
+    result = subprocess.run(sweep_command(logs, "--scheduler", address), capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    for seed in range(3):
+        run = logs / f"quickstart-epochs2-seed{seed}"
+        assert training_log.read_summary(run)["status"] == "complete"
+        assert (run / "model.keras").is_file() and not (run / "backup").exists()
+    for name in ("w1", "w2"):  # the workers trained in folders of their own
+        assert not list((tmp_path / name).rglob("summary.json"))
+
+
+@pytest.mark.notebook
+def test_a_worker_killed_mid_run_does_not_lose_its_run(tmp_path, cluster):
+    address, workers = cluster
+    logs = tmp_path / "client-logs"
+    command = [*CLI, "sweep", "quickstart", "-p", "seed", "0..1", "-p", "epochs", "12",
+               "--scheduler", address, "--logs-dir", str(logs)]
+    sweep_process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+    seen = ""
+    deadline = time.time() + 120
+    while seen.count("start ") < 2 and time.time() < deadline:
+        seen += sweep_process.stdout.readline()
+    time.sleep(8)  # both kernels are training now
+    os.kill(workers[0].pid, signal.SIGKILL)
+    out, err = sweep_process.communicate(timeout=600)
+    out = seen + out
+    assert sweep_process.returncode == 0, out[-2000:] + err[-2000:]
+    assert "retry quickstart-epochs12-seed" in out
+    for seed in range(2):
+        assert training_log.read_summary(logs / f"quickstart-epochs12-seed{seed}")["status"] == \
+            "complete"
