@@ -30,25 +30,60 @@ def readme(tmp_path):
     return path
 
 
-def test_report_tables_every_run_between_the_markers(tmp_path, readme):
+def details(tmp_path) -> str:
+    return (tmp_path / "logs" / "README.md").read_text()
+
+
+def test_report_puts_one_row_per_recipe_in_the_readme_and_every_run_in_logs_readme(
+        tmp_path, readme):
     write_run(tmp_path / "logs", "mnist_net")
     write_run(tmp_path / "logs", "cifar10_base", dataset="cifar10", final=0.8231, best=0.8302)
     report.update_readme(readme, tmp_path / "logs")
     text = readme.read_text()
     assert "old text" not in text
     assert text.startswith("# Title\n\nintro\n") and text.endswith("## After\n")
-    assert "### MNIST" in text and "### CIFAR-10" in text
+    assert "**MNIST**" in text and "**CIFAR-10**" in text
+    assert ("| `mnist_net` | test set | 1 | 99.42% | 99.51% | 99.42%–99.42% | 12,345 | 15.6 s | "
+            "tensorflow/cpu |") in text
+    assert "[logs/README.md](logs/README.md)" in text
+    assert "<details>" not in text  # the per-run details live in logs/README.md
+    page = details(tmp_path)
+    assert "### MNIST" in page and "### CIFAR-10" in page
     assert ("| `mnist_net` | net | 12,345 | mnist (full) | 20/20 | 99.42% | 99.51% (ep 17) | "
-            "99.39% | 99.42% |") in text
-    assert "82.31%" in text and "| 5 min 12 s | 15.6 s |" in text
-    assert "[history](logs/mnist_net/history.csv)" in text
-    assert "<details>" in text and "Epoch 1/20" in text
+            "99.39% | 99.42% |") in page
+    assert "82.31%" in page and "| 5 min 12 s | 15.6 s |" in page
+    assert "[history](mnist_net/history.csv)" in page
+    assert "<details>" in page and "Epoch 1/20" in page
+
+
+def test_report_groups_seeds_and_labels_holdout_runs(tmp_path, readme):
+    for seed, final in ((0, 0.88), (1, 0.90)):
+        run_dir = write_run(tmp_path / "logs", f"student-holdout-seed{seed}", dataset="cifar10",
+                            final=final, seed=seed)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        summary.update(validation="holdout", validation_examples=5000,
+                       parameters={"seed": seed, "validation": "holdout"})
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+    report.update_readme(readme, tmp_path / "logs")
+    text = readme.read_text()
+    assert ("| `student-holdout` (seeds 0, 1) | holdout (5,000 training images; not a test "
+            "accuracy) | 2 | 89.00% ± 1.00 |") in text
+    assert "cifar10 (full, holdout)" in details(tmp_path)
+    assert "Recipes run with several seeds" in report.terminal_table(tmp_path / "logs")
+
+
+def test_check_finds_a_stale_logs_readme(tmp_path, readme):
+    write_run(tmp_path / "logs", "mnist_net")
+    report.update_readme(readme, tmp_path / "logs")
+    assert report.check(readme, tmp_path / "logs") == []
+    (tmp_path / "logs" / "README.md").write_text("edited by hand\n")
+    assert any("run details differ" in problem for problem in report.check(readme, tmp_path / "logs"))
 
 
 def test_report_marks_sample_runs(tmp_path, readme):
     write_run(tmp_path / "logs", "quickstart", sample=True)
     report.update_readme(readme, tmp_path / "logs")
-    assert "mnist (sample)" in readme.read_text()
+    assert "mnist (sample)" in details(tmp_path)
 
 
 def test_report_is_idempotent(tmp_path, readme):
@@ -70,7 +105,7 @@ def test_report_summarises_seeds_of_the_same_model(tmp_path, readme):
     write_run(tmp_path / "logs", "tiny", final=0.9945, seed=0)
     write_run(tmp_path / "logs", "tiny-seed1", final=0.9941, seed=1)
     report.update_readme(readme, tmp_path / "logs")
-    text = readme.read_text()
+    text = details(tmp_path)
     assert "Across seeds (0, 1), `net`: final 99.43% ± 0.02 (min 99.41%, max 99.45%)" in text
     assert "worst of the last 3 epochs over all seeds: 99.39%" in text
 
@@ -81,7 +116,7 @@ def test_report_draws_the_validation_curves_of_full_runs_on_one_plot(tmp_path, r
     report.update_readme(readme, tmp_path / "logs")
     plot = tmp_path / "logs" / "cifar10_val_accuracy.png"
     assert plot.read_bytes().startswith(b"\x89PNG")
-    assert "(logs/cifar10_val_accuracy.png)" in readme.read_text()
+    assert "(cifar10_val_accuracy.png)" in details(tmp_path)
 
 
 def test_report_draws_no_comparison_for_a_single_or_sample_run(tmp_path, readme):
@@ -89,7 +124,7 @@ def test_report_draws_no_comparison_for_a_single_or_sample_run(tmp_path, readme)
     write_run(tmp_path / "logs", "quickstart", sample=True)
     report.update_readme(readme, tmp_path / "logs")
     assert not (tmp_path / "logs" / "mnist_val_accuracy.png").exists()
-    assert "val_accuracy.png" not in readme.read_text()
+    assert "val_accuracy.png" not in details(tmp_path)
 
 
 def test_report_comparison_plot_is_the_same_file_on_a_second_run(tmp_path, readme):
@@ -106,7 +141,7 @@ def test_report_shows_each_model_table_once_collapsed(tmp_path, readme):
         run_dir = write_run(tmp_path / "logs", name, seed=seed)
         (run_dir / "model.md").write_text("**net**\n\n| Layer (type) | Output | RF |\n")
     report.update_readme(readme, tmp_path / "logs")
-    text = readme.read_text()
+    text = details(tmp_path)
     assert text.count("| Layer (type) | Output | RF |") == 1
     assert text.index("Model <code>net</code>: layer table") < text.index("| Layer (type)")
 
@@ -124,15 +159,14 @@ def test_readme_section_reads_back_what_update_readme_wrote(tmp_path, readme):
     write_run(tmp_path / "logs", "mnist_net")
     section = report.update_readme(readme, tmp_path / "logs")
     assert report.readme_section(readme) == section
-    assert report.results_section(tmp_path / "logs", tmp_path, draw_plots=False) == section
+    assert report.headline_section(tmp_path / "logs", tmp_path) == section
 
 
 def test_committed_readme_results_match_the_committed_logs():
-    """The README's results are generated from logs/, never edited by hand: regenerate them
-    with `cnn-course report` after a run."""
+    """The README's results and logs/README.md are generated from logs/, never edited by hand:
+    regenerate them with `cnn-course report` after a run."""
     root = Path(__file__).resolve().parents[1]
-    expected = report.results_section(root / "logs", root, draw_plots=False)
-    assert report.readme_section(root / "README.md") == expected
+    assert report.check(root / "README.md", root / "logs") == []
 
 
 def test_baseline_comparison_says_whether_the_run_beats_the_baselines_best_epoch(tmp_path):
