@@ -105,8 +105,8 @@ def prepare(arguments) -> int:
         print(f"error: the working tree ({tree / MIB:.1f} MiB) leaves {room / MIB:.1f} MiB of a "
               f"{arguments.call_mib} MiB call; make the tree smaller first.", file=sys.stderr)
         return 2
-    if out.exists():
-        shutil.rmtree(out)
+    for old in [*out.glob("call*"), out / "staging"]:  # an earlier plan; wheels/ stays
+        shutil.rmtree(old, ignore_errors=True)
     staging = out / "staging"
     staging.mkdir(parents=True)
     pieces: list[Path] = split_file(source, staging, room)
