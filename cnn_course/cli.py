@@ -5,6 +5,9 @@
                    [--overwrite] [--restart] [--verbose]
     cnn-course sweep NOTEBOOK -p NAME V1,V2 [-p NAME 0..4]... [-f grid.yaml] [--workers N]
                      [--scheduler ADDRESS] [--logs-dir DIR] [--name PREFIX] [--overwrite]
+    cnn-course check RUN_DIR [--assignment mnist|cifar10] [--base RUN_DIR] [--json]
+    cnn-course grade SUBMISSION... --assignment mnist|cifar10 -o grades.csv [--workers N]
+    cnn-course submit RUN_DIR... -o submission.zip
     cnn-course results [--logs-dir logs]              the results table, on the terminal
     cnn-course report [--check] [--readme README.md] [--logs-dir logs]
     cnn-course verify [RUN ...] [--logs-dir logs]
@@ -91,6 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "run_name)")
     sweep.add_argument("--overwrite", action="store_true", help="replace complete runs")
 
+    check = commands.add_parser(
+        "check", help="check a run against its assignment's rules (never trains)")
+    check.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    check.add_argument("--assignment", choices=["mnist", "cifar10"], default=None,
+                       help="default: inferred from the run's data set")
+    check.add_argument("--base", type=Path, default=None,
+                       help="the base network's run (default: cifar10_base beside RUN_DIR)")
+    check.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    grade = commands.add_parser(
+        "grade", help="grade submissions (run folders, folders of runs, zips) into a CSV")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
+    grade.add_argument("--assignment", choices=["mnist", "cifar10"], required=True)
+    grade.add_argument("-o", "--output", type=Path, required=True, help="the CSV to write")
+    grade.add_argument("--workers", type=int, default=1,
+                       help="re-evaluate this many submissions at a time (Dask)")
+    submit = commands.add_parser("submit", help="pack run folders and SUBMISSION.md into a zip")
+    submit.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    submit.add_argument("-o", "--output", type=Path, required=True)
+
     results = commands.add_parser("results", help="the results table of logs/ (writes nothing)")
     results.add_argument("--logs-dir", type=Path, default=Path("logs"))
 
@@ -121,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     from cnn_course.runs import notebook_runner
 
     args = build_parser().parse_args(argv)
-    handlers = {"run": _run, "sweep": _sweep, "list": _list, "results": _results, "report": _report,
+    handlers = {"run": _run, "sweep": _sweep, "check": _check, "grade": _grade,
+                "submit": _submit, "list": _list, "results": _results, "report": _report,
                 "verify": _verify, "notebooks": _notebooks}
     try:
         return handlers[args.command](args)
@@ -207,6 +230,58 @@ def _sweep(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)
     print(sweep.summary_table(result, logs_dir))
     return 0 if result.all_complete else EXIT_FAILED
+
+
+def _quiet_keras_import() -> None:
+    """Imports Keras with TensorFlow's C++ start-up lines silenced (tensorflow#100442)."""
+    from cnn_course.runs import environment
+
+    with environment.native_stderr_silenced():
+        import keras  # noqa: F401
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from cnn_course import assignments
+
+    if not (args.run_dir / "summary.json").is_file():
+        raise FileNotFoundError(f"{args.run_dir} is not a run folder (no summary.json).")
+    _quiet_keras_import()
+    from cnn_course.assignments.grading import outcomes_table
+
+    outcomes = assignments.check_run(args.run_dir, args.assignment, args.base)
+    if args.json:
+        print(json.dumps([outcome.as_dict() for outcome in outcomes], indent=1,
+                         ensure_ascii=False))
+    else:
+        print(outcomes_table(outcomes))
+    unchecked = [o.rule_id for o in outcomes if o.status == assignments.NOT_CHECKED]
+    if unchecked and not args.json:
+        print(f"not checked here: {', '.join(unchecked)} (the full data set is needed)")
+    return 0 if all(o.status == assignments.PASS for o in outcomes) else EXIT_FAILED
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from cnn_course import assignments
+
+    missing = [str(path) for path in args.submissions if not path.exists()]
+    if missing:
+        raise FileNotFoundError(f"No such submission: {', '.join(missing)}.")
+    _quiet_keras_import()
+    rows = assignments.grade(args.submissions, args.assignment, args.output,
+                             workers=args.workers)
+    print(f"wrote {args.output}: {len(rows)} submissions")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from cnn_course import assignments
+
+    path = assignments.submit(args.run_dirs, args.output)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB): "
+          f"{', '.join(str(run) for run in args.run_dirs)} and SUBMISSION.md")
+    return 0
 
 
 def _show_progress(verbose: bool) -> None:

@@ -1,5 +1,5 @@
 """The package's layout is the course's map, and stays so: each area imports only areas below
-it (models < concepts < plots < receptive_field < complexity < runs < cli), and `data`, which every area
+it (models < concepts < plots < receptive_field < complexity < runs < assignments < cli), and `data`, which every area
 may use, imports none of them."""
 
 import ast
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
-AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "cli"]  # low to high
+AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "assignments",
+         "cli"]  # low to high
 SHARED = ["data", "project_metadata"]
 
 

@@ -1,0 +1,59 @@
+"""Checks that several assignments share: parameters, epochs, the reported accuracy, and the
+re-evaluation of the committed model (`runs.verify`'s code, not a second copy)."""
+
+from __future__ import annotations
+
+from cnn_course.assignments.rules import FAIL, NOT_CHECKED, PASS, percent
+
+
+def fewer_parameters(limit: int):
+    def check(run, submission):
+        count = run.model.count_params()
+        logged = run.summary.get("params")
+        if logged is not None and logged != count:
+            return FAIL, f"the model has {count:,} parameters but the run logged {logged:,}"
+        return (PASS if count < limit else FAIL), f"{count:,} parameters ({'<' if count < limit else '≥'} {limit:,})"
+    return check
+
+
+def epochs_run(required: int):
+    def check(run, submission):
+        done, asked = run.summary.get("epochs_run"), run.summary.get("epochs_requested")
+        if not run.complete:
+            return FAIL, f"the run is {run.run.describe_state()}, not complete"
+        ok = done == required and asked == required
+        return (PASS if ok else FAIL), f"{done} of {asked} epochs run (the assignment: {required})"
+    return check
+
+
+def final_accuracy_reported(run, submission):
+    summary = run.summary
+    final = summary.get("final_val_accuracy")
+    if final is None:
+        return FAIL, "no final validation accuracy in summary.json"
+    if summary.get("validation", "test") != "test":
+        return FAIL, (f"validated on the {summary['validation']} split; the assignment's number "
+                      f"is the accuracy on the test set")
+    evaluated = (summary.get("evaluation") or {}).get("accuracy")
+    words = f"final validation accuracy {percent(final)} after epoch {summary.get('epochs_run')}"
+    if evaluated is not None:
+        words += f"; model.evaluate in the notebook: {percent(evaluated)}"
+    return PASS, words
+
+
+def reproduces(run, submission):
+    """The committed model, re-evaluated on the validation set, gives the logged accuracy."""
+    from cnn_course import data
+    from cnn_course.runs import verify
+
+    if not run.complete:
+        return FAIL, f"the run is {run.run.describe_state()}: no final model to re-evaluate"
+    run.model  # noqa: B018 - refuses an unsafe model (Lambda) before anything evaluates it
+    try:
+        result = verify.verify_run(run.path, submission.data_dir)
+    except data.DatasetNotFoundError:
+        return NOT_CHECKED, (f"the full {run.summary.get('dataset')} test set is not on this "
+                             f"machine (set {data.ENV_VAR})")
+    words = (f"re-evaluated {percent(result.measured)} on {result.examples:,} images, logged "
+             f"{percent(result.logged)}")
+    return (PASS if result.reproduced else FAIL), words

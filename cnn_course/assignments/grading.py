@@ -1,0 +1,260 @@
+"""Checking one run, grading many submissions, writing a submission.
+
+A submission is a run folder, a folder of run folders, or a `.zip` of them (what `submit`
+writes). Zips are untrusted: every member must stay inside the extraction folder (no absolute
+paths, no `..`, no links), the unpacked size and member count are capped before anything is
+extracted, and extraction goes to a temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath
+
+from cnn_course.assignments import cifar10, mnist
+from cnn_course.assignments.evidence import EvidenceError, RunEvidence, run_folders
+from cnn_course.assignments.rules import FAIL, PASS, Outcome
+
+ASSIGNMENTS = {mnist.NAME: mnist, cifar10.NAME: cifar10}
+MAX_UNPACKED_BYTES = 256 * 2**20  # a CIFAR-10 submission is a few MB
+MAX_MEMBERS = 2000
+SUBMISSION_README = "SUBMISSION.md"
+
+
+@dataclasses.dataclass
+class Submission:
+    """The runs a set of rules reads, by role ("net", "base", "student")."""
+
+    runs: dict
+    data_dir: str | os.PathLike | None = None
+
+    def get(self, role: str):
+        return self.runs.get(role)
+
+
+def infer_assignment(summary: dict) -> str:
+    """The assignment a run belongs to, from its data set."""
+    dataset = summary.get("dataset")
+    for name, module in ASSIGNMENTS.items():
+        if dataset == name:
+            return name
+    raise ValueError(f"Cannot tell which assignment a run on {dataset!r} belongs to; pass "
+                     f"--assignment {'|'.join(ASSIGNMENTS)}.")
+
+
+def _module(assignment: str):
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"Unknown assignment {assignment!r}: expected one of "
+                         f"{sorted(ASSIGNMENTS)}.")
+    return ASSIGNMENTS[assignment]
+
+
+def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
+              base: str | os.PathLike | None = None,
+              data_dir: str | os.PathLike | None = None) -> list[Outcome]:
+    """The assignment's rules for one run (a CIFAR-10 student run is compared with `base`, by
+    default the `cifar10_base` run beside it). Never trains; re-evaluates the model when the
+    data set is here."""
+    run = RunEvidence(Path(run_dir))
+    try:
+        summary = run.summary
+    except EvidenceError as error:
+        raise ValueError(str(error)) from None
+    assignment = assignment or infer_assignment(summary)
+    module = _module(assignment)
+    roles = module.roles([run])
+    if assignment == cifar10.NAME and "student" in roles:
+        roles["base"] = RunEvidence(Path(base)) if base else _sibling_base(run.path)
+        if roles["base"] is None:
+            del roles["base"]
+    submission = Submission(roles, data_dir)
+    rules = [rule for rule in module.RULES if rule.role in roles or rule.role == "student"
+             and "student" in roles]
+    if assignment == cifar10.NAME and "student" not in roles:
+        rules = [rule for rule in module.RULES if rule.role == "base"]
+    return [rule.apply(submission) for rule in rules]
+
+
+def _sibling_base(run_path: Path) -> RunEvidence | None:
+    beside = run_path.parent / "cifar10_base"
+    if (beside / "summary.json").is_file():
+        return RunEvidence(beside)
+    return None
+
+
+def outcomes_table(outcomes: Sequence[Outcome]) -> str:
+    """One line per rule: ✔/✘/?, id, statement, evidence."""
+    width = max(len(outcome.rule_id) for outcome in outcomes)
+    lines = [f"{outcome.mark} {outcome.rule_id.ljust(width)}  {outcome.statement}\n"
+             f"  {' ' * width}  {outcome.evidence}" for outcome in outcomes]
+    passed = sum(outcome.status == PASS for outcome in outcomes)
+    lines.append(f"{passed}/{len(outcomes)} rules pass")
+    return "\n".join(lines)
+
+
+# --- grading ------------------------------------------------------------------------------------
+
+def _safe_extract(archive: Path, target: Path) -> None:
+    """Extracts a zip only if every member is a plain file or folder inside `target` and the
+    whole unpacks to at most MAX_UNPACKED_BYTES; raises ValueError naming the problem."""
+    with zipfile.ZipFile(archive) as zipped:
+        members = zipped.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise ValueError(f"{len(members)} members (more than {MAX_MEMBERS})")
+        total = sum(member.file_size for member in members)
+        if total > MAX_UNPACKED_BYTES:
+            raise ValueError(f"unpacks to {total / 2**20:.0f} MiB (more than "
+                             f"{MAX_UNPACKED_BYTES // 2**20} MiB): refused")
+        root = target.resolve()
+        for member in members:
+            name = PurePosixPath(member.filename)
+            mode = member.external_attr >> 16
+            if name.is_absolute() or ".." in name.parts or member.filename.startswith(("/", "\\")):
+                raise ValueError(f"member {member.filename!r} points outside the archive")
+            if stat.S_ISLNK(mode):
+                raise ValueError(f"member {member.filename!r} is a link")
+            if not (root / name).resolve().is_relative_to(root):
+                raise ValueError(f"member {member.filename!r} points outside the archive")
+        written = 0
+        for member in members:
+            destination = root / member.filename
+            if member.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with zipped.open(member) as source, destination.open("wb") as out:
+                while block := source.read(2**20):  # counts real bytes, not the header's
+                    written += len(block)
+                    if written > MAX_UNPACKED_BYTES:
+                        raise ValueError("unpacks to more than its header says: refused")
+                    out.write(block)
+
+
+def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
+    """One CSV row: the submission's name, a status per rule, the total and a reason."""
+    module = _module(assignment)
+    row = {"submission": submission.stem if submission.suffix == ".zip" else submission.name}
+    with tempfile.TemporaryDirectory(prefix="cnn-course-grade-") as scratch:
+        try:
+            folder = submission
+            if submission.suffix == ".zip":
+                folder = Path(scratch) / "unpacked"
+                folder.mkdir()
+                try:
+                    _safe_extract(submission, folder)
+                except zipfile.BadZipFile:
+                    raise ValueError("not a readable zip archive") from None
+                found = run_folders(folder) or [run for child in folder.iterdir()
+                                                if child.is_dir() for run in run_folders(child)]
+            elif submission.is_dir():
+                found = run_folders(folder)
+            else:
+                raise ValueError("neither a run folder, a folder of runs, nor a .zip")
+            if not found:
+                raise ValueError("holds no run folder (summary.json)")
+            runs = [RunEvidence(path) for path in found]
+            roles = module.roles(runs)
+            if not roles:
+                datasets = sorted({str(run.summary.get("dataset")) for run in runs})
+                raise ValueError(f"no {assignment} run (its runs are on {', '.join(datasets)}): "
+                                 f"the wrong assignment?")
+            outcomes = [rule.apply(Submission(roles, data_dir)) for rule in module.RULES]
+            row.update({outcome.rule_id: outcome.status for outcome in outcomes})
+            row["total"] = f"{sum(o.status == PASS for o in outcomes)}/{len(outcomes)}"
+            row["reason"] = "; ".join(f"{o.rule_id}: {o.evidence}" for o in outcomes
+                                      if o.status != PASS)
+        except (ValueError, OSError, EvidenceError) as error:
+            row.update({rule.rule_id: FAIL for rule in module.RULES})
+            row["total"] = f"0/{len(module.RULES)}"
+            row["reason"] = f"broken submission: {' '.join(str(error).split())[:300]}"
+    return row
+
+
+def grade(submissions: Sequence[str | os.PathLike], assignment: str,
+          output: str | os.PathLike, data_dir=None, workers: int = 1,
+          say: Callable[[str], None] = print) -> list[dict]:
+    """Grades each submission into one row of `output` (CSV, a stable column order); a broken
+    submission is one row with the reason and never stops the others. `workers` > 1 grades in
+    parallel on a local Dask cluster."""
+    module = _module(assignment)
+    paths = [Path(submission) for submission in submissions]
+    if workers > 1:
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            futures = client.map(grade_one, paths, assignment=assignment, data_dir=data_dir,
+                                 pure=False)
+            rows = []
+            for index, future in enumerate(futures, start=1):
+                rows.append(future.result())
+                say(f"{index}/{len(paths)} {rows[-1]['submission']}: {rows[-1]['total']}")
+    else:
+        rows = []
+        for index, path in enumerate(paths, start=1):
+            rows.append(grade_one(path, assignment, data_dir))
+            say(f"{index}/{len(paths)} {rows[-1]['submission']}: {rows[-1]['total']}")
+    columns = ["submission", *(rule.rule_id for rule in module.RULES), "total", "reason"]
+    output = Path(output)
+    with output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+# --- submitting ---------------------------------------------------------------------------------
+
+def submission_readme(runs: Sequence[RunEvidence]) -> str:
+    """What the course asks to hand in, per run: the final accuracy, the model with output
+    size and RF per layer (model.md), and the epoch log."""
+    parts = ["# Submission", ""]
+    for run in runs:
+        summary = run.summary
+        final = summary.get("final_val_accuracy")
+        parts += [f"## `{run.name}`", "",
+                  f"- model `{summary.get('model_name')}`, {summary.get('params', 0):,} "
+                  f"parameters, {summary.get('dataset')}",
+                  f"- final validation accuracy: "
+                  f"{'–' if final is None else f'{100 * final:.2f}%'} after "
+                  f"{summary.get('epochs_run')} epochs (validation: "
+                  f"{summary.get('validation', 'test')})", ""]
+        if run.run.model_table_path.is_file():
+            parts += [run.run.model_table_path.read_text(encoding="utf-8").strip(), ""]
+        if run.run.train_log_path.is_file():
+            parts += ["```", run.run.train_log_path.read_text(encoding="utf-8").strip(), "```",
+                      ""]
+    return "\n".join(parts)
+
+
+def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> Path:
+    """Writes `output` (.zip): the run folders (logs, summary, model, executed notebook;
+    checkpoints left out) and SUBMISSION.md, as `grade` reads them."""
+    runs = [RunEvidence(Path(run_dir)) for run_dir in run_dirs]
+    for run in runs:
+        if not run.complete:
+            raise ValueError(f"{run.path} is not a complete run ({run.run.describe_state()}); "
+                             f"submit complete runs.")
+    output = Path(output)
+    temporary = output.with_name(f".{output.name}.tmp")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(SUBMISSION_README, submission_readme(runs))
+        for run in runs:
+            for path in sorted(run.path.rglob("*")):
+                relative = path.relative_to(run.path)
+                if path.is_file() and relative.parts[0] != "backup":
+                    zipped.write(path, f"{run.name}/{relative.as_posix()}")
+    os.replace(temporary, output)
+    return output
+
+
+__all__ = ["ASSIGNMENTS", "Submission", "check_run", "grade", "grade_one", "submit",
+           "outcomes_table", "infer_assignment"]
+del shutil

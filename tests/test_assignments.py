@@ -1,0 +1,200 @@
+"""The assignments' rules: the committed runs pass, small submissions that break one rule each
+are caught by exactly that rule, grading a mixed cohort writes the expected CSV, and nothing a
+submission holds is executed or written outside its place."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import keras
+import nbformat
+import pytest
+
+from cnn_course import assignments, data, receptive_field
+from cnn_course.assignments import cifar10, grading
+from cnn_course.models import training
+from cnn_course.runs import environment, training_log
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def student_model(conv2d_in_block=False, dropout=0.2, dense=0):
+    inputs = keras.Input((32, 32, 3), dtype="uint8", name="image")
+    x = keras.layers.Rescaling(1 / 255, name="rescale")(inputs)
+    x = keras.layers.SeparableConv2D(8, 3, strides=4, padding="same", name="sep1")(x)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.ReLU(name="relu1")(x)
+    block = [keras.layers.SeparableConv2D(8, 3, padding="same", name="sep2")]
+    if conv2d_in_block:
+        block.append(keras.layers.Conv2D(8, 1, name="conv1x1"))
+    x = keras.Sequential(block, name="stage2")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="drop")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    if dense:
+        x = keras.layers.Dense(dense, name="wide")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="scores")(x)
+    return keras.Model(inputs, outputs, name="student")
+
+
+def write_notebook(run_dir: Path, model, with_table=True):
+    lines = []
+    receptive_field.summary(model, print_fn=lambda text: lines.append(text))
+    cell = nbformat.v4.new_code_cell("receptive_field.summary(model)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                           text=lines[0] + "\n" if with_table else "hello\n")]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    nbformat.write(notebook, run_dir / "03_cifar10_separable.ipynb")
+
+
+def train(logs, name, model, epochs=50):
+    environment.set_seed(0)
+    (x, y), (xv, yv) = data.split("cifar10", "test", sample=True)
+    training.compile_classifier(model, keras.optimizers.Adam(0.01))
+    training_log.fit_logged(model, x, y, validation_data=(xv, yv), run_name=name, epochs=epochs,
+                            batch_size=800, dataset="cifar10", sample=True, seed=0,
+                            logs_dir=logs, verbose=0)
+    write_notebook(logs / name, model)
+    return logs / name
+
+
+def fake_base(logs, template: Path, final=0.05):
+    """A base run beside the students: the template's files, named and scored as the base."""
+    base = logs / "cifar10_base"
+    shutil.copytree(template, base)
+    summary = json.loads((base / "summary.json").read_text())
+    summary.update(run_name="cifar10_base", model_name=cifar10.BASE_MODEL,
+                   final_val_accuracy=final)
+    (base / "summary.json").write_text(json.dumps(summary))
+    return base
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """A good student run and one run breaking each rule, plus a base to compare with."""
+    logs = tmp_path_factory.mktemp("logs")
+    runs = {"good": train(logs, "good", student_model())}
+    runs["conv2d"] = train(logs, "conv2d", student_model(conv2d_in_block=True))
+    runs["big"] = train(logs, "big", student_model(dense=12_000))
+    runs["no_dropout"] = train(logs, "no_dropout", student_model(dropout=0))
+    runs["epochs49"] = train(logs, "epochs49", student_model(), epochs=49)
+    runs["not_reproduced"] = logs / "not_reproduced"
+    shutil.copytree(runs["good"], runs["not_reproduced"])
+    other = student_model()
+    training.compile_classifier(other, "sgd")
+    other.save(runs["not_reproduced"] / "model.keras")  # untrained weights, same architecture
+    runs["no_table"] = logs / "no_table"
+    shutil.copytree(runs["good"], runs["no_table"])
+    write_notebook(runs["no_table"], student_model(), with_table=False)
+    fake_base(logs, runs["good"])
+    return logs, runs
+
+
+STUDENT_RULES = [rule.rule_id for rule in cifar10.RULES if rule.role == "student"]
+
+
+def failing(run_dir):
+    return [o.rule_id for o in assignments.check_run(run_dir, "cifar10") if o.status != "pass"
+            and o.rule_id.startswith("student.")]
+
+
+def test_the_good_student_passes_every_student_rule(cohort):
+    _, runs = cohort
+    assert failing(runs["good"]) == []
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("conv2d", "student.separable_only"), ("big", "student.parameters"),
+    ("no_dropout", "student.dropout"), ("epochs49", "student.epochs"),
+    ("not_reproduced", "student.reproduces"), ("no_table", "student.rf_table")])
+def test_each_broken_submission_is_caught_by_exactly_the_rule_it_breaks(cohort, name, rule):
+    _, runs = cohort
+    assert failing(runs[name]) == [rule]
+
+
+def test_the_hidden_conv2d_is_named_with_its_block(cohort):
+    _, runs = cohort
+    outcome = {o.rule_id: o for o in assignments.check_run(runs["conv2d"])}
+    assert outcome["student.separable_only"].evidence == "found Conv2D `conv1x1` in block `stage2`"
+
+
+def test_a_hundred_thousand_parameters_is_not_fewer_than_a_hundred_thousand(cohort):
+    _, runs = cohort
+    outcome = {o.rule_id: o for o in assignments.check_run(runs["big"])}
+    assert "≥ 100,000" in outcome["student.parameters"].evidence
+
+
+def test_a_lambda_model_is_refused_without_running_its_code(tmp_path, cohort):
+    _, runs = cohort
+    run = tmp_path / "lambda"
+    shutil.copytree(runs["good"], run)
+    marker = tmp_path / "executed"
+    where = str(marker)
+    inputs = keras.Input((32, 32, 3))
+    outputs = keras.layers.Lambda(lambda t: (open(where, "w").close(), t)[1])(inputs)
+    keras.Model(inputs, outputs).save(run / "model.keras")
+    marker.unlink(missing_ok=True)
+    outcome = {o.rule_id: o for o in assignments.check_run(run, "cifar10")}
+    assert outcome["student.separable_only"].status == "fail"
+    assert "Lambda" in outcome["student.separable_only"].evidence
+    assert not marker.exists()
+
+
+def test_submit_then_grade_a_mixed_cohort_into_a_stable_csv(tmp_path, cohort):
+    logs, runs = cohort
+    good = assignments.submit([runs["good"], logs / "cifar10_base"], tmp_path / "alice.zip")
+    bad = assignments.submit([runs["no_dropout"], logs / "cifar10_base"], tmp_path / "bob.zip")
+    with zipfile.ZipFile(good) as zipped:
+        names = zipped.namelist()
+    assert "SUBMISSION.md" in names and "good/model.keras" in names
+    corrupt = tmp_path / "carol.zip"
+    corrupt.write_bytes(b"not a zip")
+    mnist_run = tmp_path / "dave"
+    shutil.copytree(ROOT / "logs" / "quickstart", mnist_run)
+    output = tmp_path / "grades.csv"
+    assignments.grade([good, bad, corrupt, mnist_run], "cifar10", output, say=lambda _: None)
+    rows = list(csv.DictReader(output.open()))
+    assert [row["submission"] for row in rows] == ["alice", "bob", "carol", "dave"]
+    assert list(rows[0]) == ["submission", *(rule.rule_id for rule in cifar10.RULES), "total",
+                             "reason"]
+    assert rows[0]["student.dropout"] == "pass" and rows[1]["student.dropout"] == "fail"
+    assert rows[2]["total"] == "0/11" and "not a readable zip" in rows[2]["reason"]
+    assert rows[3]["total"] == "0/11" and "wrong assignment" in rows[3]["reason"]
+
+
+def test_a_zip_with_a_path_out_of_its_folder_is_refused_without_effect(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("../escaped.txt", "hi")
+    rows = assignments.grade([archive], "cifar10", tmp_path / "grades.csv", say=lambda _: None)
+    assert "outside the archive" in rows[0]["reason"]
+    assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+def test_a_zip_bomb_is_refused_before_extraction(tmp_path, monkeypatch):
+    monkeypatch.setattr(grading, "MAX_UNPACKED_BYTES", 1000)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("run/summary.json", "0" * 100_000)
+    rows = assignments.grade([archive], "mnist", tmp_path / "grades.csv", say=lambda _: None)
+    assert "refused" in rows[0]["reason"]
+
+
+def test_committed_mnist_run_passes_its_rules_as_far_as_the_data_allows():
+    outcomes = assignments.check_run(ROOT / "logs" / "mnist_net")
+    statuses = {o.rule_id: o.status for o in outcomes}
+    assert statuses["mnist.parameters"] == statuses["mnist.accuracy"] == "pass"
+    assert statuses["mnist.reproduces"] in ("pass", "not checked")
+
+
+def test_check_command_prints_the_rules_and_exits_by_them(cohort):
+    _, runs = cohort
+    result = subprocess.run([sys.executable, "-m", "cnn_course", "check", str(runs["good"]),
+                             "--json"], capture_output=True, text=True)
+    outcomes = json.loads(result.stdout)
+    assert {o["rule_id"] for o in outcomes} == {rule.rule_id for rule in cifar10.RULES}
+    assert result.returncode == 1  # the fake base's own model does not reproduce its score
