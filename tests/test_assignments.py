@@ -184,7 +184,14 @@ def test_a_zip_bomb_is_refused_before_extraction(tmp_path, monkeypatch):
     assert "refused" in rows[0]["reason"]
 
 
+def _version(text):
+    return tuple(int(part) for part in text.split(".")[:2])
+
+
 def test_committed_mnist_run_passes_its_rules_as_far_as_the_data_allows():
+    saved_with = training_log.read_summary(ROOT / "logs" / "mnist_net")["versions"]["keras"]
+    if _version(keras.__version__) < _version(saved_with):
+        pytest.skip(f"a model saved by Keras {saved_with} does not load in {keras.__version__}")
     outcomes = assignments.check_run(ROOT / "logs" / "mnist_net")
     statuses = {o.rule_id: o.status for o in outcomes}
     assert statuses["mnist.parameters"] == statuses["mnist.accuracy"] == "pass"

@@ -15,6 +15,10 @@ import pytest
 from cnn_course.runs import notebooks, report, sweep, training_log
 
 CLI = [sys.executable, "-m", "cnn_course"]
+# The engine does not depend on the backend (each run is its own process): real sweeps run in
+# the TensorFlow stage of `make test` only, which keeps the suite within its time.
+tensorflow_stage_only = pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax",
+                                           reason="real sweeps run in the TensorFlow stage")
 QUICKSTART = notebooks.resolve("quickstart")
 
 
@@ -76,6 +80,7 @@ def sweep_command(logs, *extra):
 
 
 @pytest.mark.notebook
+@tensorflow_stage_only
 def test_local_sweep_of_three_seeds_on_two_workers(tmp_path):
     result = subprocess.run(sweep_command(tmp_path, "--workers", "2"), capture_output=True,
                             text=True, timeout=600)
@@ -91,6 +96,7 @@ def test_local_sweep_of_three_seeds_on_two_workers(tmp_path):
 
 
 @pytest.mark.notebook
+@tensorflow_stage_only
 def test_a_point_whose_run_fails_leaves_a_failed_run_and_the_others_complete(tmp_path):
     # The quick start's 28x28 network refuses CIFAR-10's images: that point's notebook raises.
     result = subprocess.run([*CLI, "sweep", "quickstart", "-p", "dataset", "mnist,cifar10",
@@ -139,6 +145,7 @@ def cluster(tmp_path):
 
 
 @pytest.mark.notebook
+@tensorflow_stage_only
 def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
     address, _ = cluster
     logs = tmp_path / "client-logs"
@@ -154,6 +161,7 @@ def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
 
 
 @pytest.mark.notebook
+@tensorflow_stage_only
 def test_a_worker_killed_mid_run_does_not_lose_its_run(tmp_path, cluster):
     address, workers = cluster
     logs = tmp_path / "client-logs"
