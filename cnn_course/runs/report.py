@@ -211,28 +211,32 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
                    quoted: dict[str, str] | None = None) -> str:
-    """One line per model: its complete full-data runs in `logs_dir` (seeds, epochs), the
-    final validation accuracy (mean ± standard deviation over seeds) and the mean of each
-    run's best epoch (reported, never used to pick anything); `quoted` adds a column of
-    published numbers to compare with. A model without runs says so."""
+    """One line per model and recipe: its complete full-data runs in `logs_dir` grouped by
+    `seed_groups` (seeds, epochs), the final validation accuracy (mean ± standard deviation
+    over seeds) and the mean of each run's best epoch (reported, never used to pick anything);
+    `quoted` adds a column of published numbers to compare with. A model without runs says so.
+    A model run with several recipes gets one line per recipe, named after it."""
     runs = [(run_dir, summary) for run_dir, summary in _complete_runs(logs_dir)
             if not summary.get("sample")]
     header = (["model", "runs (seeds)", "epochs", "final val acc", "best epoch (mean)"]
               + (["quoted"] if quoted else []))
     rows = []
     for model_name in model_names:
-        group = [summary for _, summary in runs if summary.get("model_name") == model_name]
-        finals = [summary["final_val_accuracy"] for summary in group]
-        if finals:
-            mean, spread = _mean_std(finals)
-            accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(finals) > 1 else "")
-            seeds = f"{len(group)} ({', '.join(str(summary.get('seed')) for summary in group)})"
-            epochs = ", ".join(sorted({str(summary.get("epochs_run")) for summary in group}))
-            best = _percent(_mean_std([summary["best_val_accuracy"] for summary in group])[0])
-        else:
-            accuracy, seeds, epochs, best = "no complete full-data run", "0", "–", "–"
-        rows.append([model_name, seeds, epochs, accuracy, best]
-                    + ([quoted.get(model_name, "–")] if quoted else []))
+        groups = seed_groups([(run_dir, summary) for run_dir, summary in runs
+                              if summary.get("model_name") == model_name])
+        if not groups:
+            rows.append([model_name, "0", "–", "no complete full-data run", "–"]
+                        + ([quoted.get(model_name, "–")] if quoted else []))
+        for group in groups:
+            mean, spread = _mean_std(group.finals)
+            accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(group.finals) > 1
+                                         else "")
+            seeds = f"{len(group.members)} ({', '.join(str(seed) for seed in group.seeds)})"
+            epochs = ", ".join(sorted({str(summary.get("epochs_run"))
+                                       for _, summary in group.members}))
+            name = model_name if len(groups) == 1 else f"{model_name} ({group.label})"
+            rows.append([name, seeds, epochs, accuracy, _percent(_mean_std(group.bests)[0])]
+                        + ([quoted.get(model_name, "–")] if quoted else []))
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
                      .rstrip() for line in [header, *rows])
