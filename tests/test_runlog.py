@@ -163,3 +163,15 @@ def test_a_run_records_its_validation_set_and_its_size(tmp_path):
 def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(training_log.LOGS_ENV_VAR, str(tmp_path))
     assert training_log.run_directory("r") == tmp_path / "r"
+
+
+def test_a_run_writes_tensorboard_event_files_where_tensorflow_is_installed(tmp_path):
+    import importlib.util
+
+    fit(tmp_path, epochs=2)
+    events = list((tmp_path / "tiny-run" / "tensorboard").rglob("events.out.tfevents.*"))
+    if importlib.util.find_spec("tensorflow") and importlib.util.find_spec("tensorboard"):
+        assert {path.parent.name for path in events} == {"train", "validation"}
+        assert sum(path.stat().st_size for path in events) < 50_000
+    else:
+        assert events == []
