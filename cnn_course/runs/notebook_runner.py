@@ -28,12 +28,10 @@ from pathlib import Path
 import nbformat
 
 from cnn_course.runs.run_folder import (
-    COMPLETE,
     RunContext,
     RunDir,
     RunError,
     check_argument,
-    parameter_differences,
     resolve_logs_dir,
 )
 
@@ -311,25 +309,9 @@ def prepare_run(
     if "logs_dir" in specs:
         checked["logs_dir"] = merged["logs_dir"] = str(logs_path)
     run = RunDir(logs_path, str(merged.get("run_name") or notebook_path.stem))
-    target = run
-    if run.state() == COMPLETE and "run_name" in specs:
-        if not overwrite:
-            raise RunError(
-                f"Run {run.name!r} in {logs_path} is complete ({run.describe_state()}); it is "
-                f"kept. Pass -p run_name NEW_NAME for a new run, or --overwrite to replace it "
-                f"(the old run stays until the new one completes)."
-            )
-        target = run.staging()
-    resumed = None if restart else target.backup_epoch()  # a damaged one stops here
-    if resumed is not None:
-        before = target.summary().get("parameters") or {}
-        differences = parameter_differences(before, merged)
-        if differences:
-            raise RunError(
-                f"Run {run.name!r} was interrupted after epoch {resumed} and would resume with "
-                f"other parameters ({'; '.join(differences)}). Run the same command as before "
-                f"to resume, or add --restart to start over with the new parameters."
-            )
+    target = run.training_target(overwrite) if "run_name" in specs else run
+    if not restart:
+        target.check_resume(merged)  # a damaged checkpoint or other parameters stop here
     context = RunContext(run_name=run.name, run_dir=str(target.path), notebook=notebook_path.name,
                          parameters=merged, logs_dir=str(logs_path))
     return PreparedRun(notebook_path, run, target, checked, context)

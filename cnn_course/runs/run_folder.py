@@ -495,6 +495,47 @@ class RunDir:
             else:
                 shutil.rmtree(retired)
 
+    # The run rules: each has this one owner, which the runner and `fit_logged` both ask.
+    def training_target(self, overwrite: bool = False) -> RunDir:
+        """The folder a new training of this run writes: its own, or its staging folder when
+        it replaces a complete run. A complete run is kept unless `overwrite`."""
+        if self.state() != COMPLETE:
+            return self
+        if not overwrite:
+            raise RunError(
+                f"Run {self.name!r} in {self.logs_dir} is complete ({self.describe_state()}); "
+                f"it is kept. Choose another run name (`-p run_name NEW_NAME`), or replace it "
+                f"with --overwrite (overwrite=True in Python); the old run stays until the new "
+                f"one completes."
+            )
+        return self.staging()
+
+    def check_resume(self, parameters: Mapping, epochs: int | None = None,
+                     model: tuple[str, int] | None = None) -> int | None:
+        """The epoch an interrupted run resumes after (None: nothing to resume). It resumes
+        only with the parameters, epochs and model (name, parameter count) it had; a damaged
+        checkpoint is refused too."""
+        epoch = self.backup_epoch()
+        if epoch is None:
+            return None
+        previous = self.summary()
+        restart = ("Run the same command as before to resume, or start over with --restart "
+                   "(`cnn-course run ... --restart`).")
+        differences = parameter_differences(previous.get("parameters") or {}, parameters)
+        asked = previous.get("epochs_requested")
+        if epochs is not None and asked not in (None, epochs) and not any(
+                difference.startswith("epochs:") for difference in differences):
+            differences.append(f"epochs: {asked!r} -> {epochs!r}")
+        if differences:
+            raise RunError(f"Run {self.name!r} was interrupted after epoch {epoch} and would "
+                           f"resume with other parameters ({'; '.join(differences)}). {restart}")
+        before = (previous.get("model_name"), previous.get("params"))
+        if model is not None and before != (None, None) and before != tuple(model):
+            raise RunError(f"Run {self.name!r} was interrupted while training model "
+                           f"{before[0]!r} ({before[1]:,} parameters); this model is "
+                           f"{model[0]!r} ({model[1]:,} parameters). {restart}")
+        return epoch
+
     def adopt(self, source: str | os.PathLike, overwrite: bool = False) -> None:
         """Places a complete run folder made elsewhere (a GPU machine, a sweep's worker) here.
 
@@ -506,10 +547,7 @@ class RunDir:
         source = Path(source)
         with self.locked(command=f"adopt {source}"):
             self.recover()
-            if self.state() == COMPLETE and not overwrite:
-                raise RunError(f"Run {self.name!r} in {self.logs_dir} is complete; it is kept. "
-                               f"Pass overwrite=True (`--overwrite`) to replace it with the one "
-                               f"in {source}.")
+            self.training_target(overwrite)  # a complete run here is kept unless overwrite
             staged = self.staging()
             staged.discard()
             staged.path.parent.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,7 @@ def fit_logged(
     with guard:
         if target is None:
             run.recover()
-            target = _target_for(run, overwrite)
+            target = run.training_target(overwrite)
         target.remove_temporaries()
         resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here, with the way out
         previous = target.summary() if resumed_epoch is not None else {}
@@ -260,7 +260,7 @@ def fit_logged(
             target.clear()  # an earlier attempt that never completed (complete runs never do)
             target.path.mkdir(parents=True, exist_ok=True)
         else:
-            _check_resume(target, previous, model, parameters, epochs)
+            target.check_resume(parameters, epochs, (model.name, int(model.count_params())))
         logger = RunLogger(target, _start_summary(
             run.name, model, previous, resumed_epoch is not None,
             dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
@@ -296,20 +296,6 @@ def fit_logged(
     return history
 
 
-def _target_for(run: RunDir, overwrite: bool) -> RunDir:
-    """The folder a new training of `run` writes: its own, or its staging folder when it
-    replaces a complete run (refused unless `overwrite`)."""
-    if run.state() != COMPLETE:
-        return run
-    if not overwrite:
-        raise RunError(
-            f"Run {run.name!r} in {run.logs_dir} is complete ({_result_words(run.summary())}); "
-            f"it is kept. Choose another run_name, or replace it with overwrite=True "
-            f"(`cnn-course run ... --overwrite`); the old run stays until the new one completes."
-        )
-    return run.staging()
-
-
 def _start_summary(run_name: str, model: keras.Model, previous: Mapping, resumed: bool,
                    **settings) -> dict:
     """The summary at the start of a training process: settings, environment, segments."""
@@ -335,30 +321,6 @@ def _start_summary(run_name: str, model: keras.Model, previous: Mapping, resumed
         "wall_time_s": previous.get("wall_time_s", 0.0),
         "segments": [*previous.get("segments", []), segment],
     }
-
-
-def _check_resume(target: RunDir, previous: Mapping, model: keras.Model, parameters: Mapping,
-                  epochs: int) -> None:
-    """Refuses to resume a checkpoint with other parameters or another model."""
-    restart = "Resume with the same settings, or start over with `cnn-course run ... --restart`."
-    differences = parameter_differences(previous.get("parameters") or {}, parameters)
-    if previous.get("epochs_requested") not in (None, epochs) and not any(
-            difference.startswith("epochs:") for difference in differences):
-        differences.append(f"epochs: {previous['epochs_requested']!r} -> {epochs!r}")
-    if differences:
-        raise RunError(f"Run {target.name!r} was interrupted and would resume with other "
-                       f"parameters ({'; '.join(differences)}). {restart}")
-    before = (previous.get("model_name"), previous.get("params"))
-    if before != (None, None) and before != (model.name, int(model.count_params())):
-        raise RunError(f"Run {target.name!r} was interrupted while training model {before[0]!r} "
-                       f"({before[1]:,} parameters); this model is {model.name!r} "
-                       f"({model.count_params():,} parameters). {restart}")
-
-
-def _result_words(summary: Mapping) -> str:
-    accuracy = summary.get("final_val_accuracy")
-    epochs = f"{summary.get('epochs_run')} epochs"
-    return epochs if accuracy is None else f"{epochs}, final val accuracy {accuracy:.4f}"
 
 
 def finish(model: keras.Model, run: RunDir, logger: RunLogger) -> None:
