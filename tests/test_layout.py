@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
 AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "assignments",
          "cli"]  # low to high
-SHARED = ["data", "project_metadata"]
+SHARED = ["data", "project_metadata", "lesson"]
 
 
 def area_of(module: str) -> str | None:

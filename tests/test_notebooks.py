@@ -43,3 +43,17 @@ def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
     assert summary["sample"] is True
     assert summary["notebook"] == notebook.name
     assert "evaluation" in summary
+
+
+CONCEPT_NOTEBOOKS = [path for path in NOTEBOOKS if "04" <= path.stem[:2] <= "09"]
+
+
+@pytest.mark.parametrize("notebook", CONCEPT_NOTEBOOKS, ids=lambda path: path.stem)
+def test_concept_notebook_shows_its_code_and_ends_with_a_summary_and_exercises(notebook):
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert any(cell.cell_type == "code" and "show(" in cell.source for cell in cells)
+    assert cells[-2].source.startswith("## Summary") and cells[-1].source.startswith(
+        "## Exercises")
+    assert 2 <= cells[-1].source.count("\n") <= 3  # two or three exercises

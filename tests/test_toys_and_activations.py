@@ -39,3 +39,12 @@ def test_bn_order_nets(order):
     kinds = [type(layer).__name__ for layer in model.layers]
     first_bn, first_relu = kinds.index("BatchNormalization"), kinds.index("ReLU")
     assert (first_bn < first_relu) == (order == "before")
+
+
+def test_a_lesson_shows_the_source_of_the_function_it_calls():
+    from cnn_course.concepts import arithmetic
+    from cnn_course.lesson import show, source
+
+    assert source(arithmetic.corr2d).startswith("def corr2d(")
+    rendered = show(arithmetic.corr2d)
+    assert "def corr2d(" in getattr(rendered, "data", "")
