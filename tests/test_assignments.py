@@ -84,9 +84,10 @@ def cohort(tmp_path_factory):
     runs["epochs49"] = train(logs, "epochs49", student_model(), epochs=49)
     runs["not_reproduced"] = logs / "not_reproduced"
     shutil.copytree(runs["good"], runs["not_reproduced"])
-    other = student_model()
-    training.compile_classifier(other, "sgd")
-    other.save(runs["not_reproduced"] / "model.keras")  # untrained weights, same architecture
+    summary_path = runs["not_reproduced"] / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["final_val_accuracy"] += 0.1  # a log its model does not reproduce
+    summary_path.write_text(json.dumps(summary))
     runs["no_table"] = logs / "no_table"
     shutil.copytree(runs["good"], runs["no_table"])
     write_notebook(runs["no_table"], student_model(), with_table=False)
