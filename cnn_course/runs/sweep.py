@@ -1,0 +1,370 @@
+"""Many runs of one notebook: the cartesian product of parameter lists, on Dask.
+
+`cnn-course sweep NOTEBOOK -p NAME V1,V2 [-p NAME 0..4] ...` turns each point of the grid into
+one ordinary logged run (the same runner, notebook and checks as `cnn-course run`), named after
+what it sets (`cifar10_separable-holdout-wd0.005-seed3`). Every point is checked before anything
+starts; complete runs are skipped (a sweep run again finishes what an interruption left);
+interrupted ones resume.
+
+The engine is Dask distributed (`distributed.Client`): a `LocalCluster` on 127.0.0.1 by default,
+or the workers of an existing cluster (`--scheduler tcp://host:8786`). Each run is a
+`cnn-course run` subprocess of its worker, so papermill (not thread-safe) and the kernel get
+their own processes, and that subprocess dies with its worker (Linux: PR_SET_PDEATHSIG).
+
+Where the runs go:
+- a local cluster shares the client's disk: workers write straight into its logs folder (no
+  second copy of large models); a retried run resumes from its checkpoint there;
+- a remote cluster shares nothing: each worker trains into its own temporary folder and sends
+  the finished run folder back as one archive, which the client places with `RunDir.adopt`
+  (whole or not at all, a complete run kept unless `--overwrite`). A worker killed mid-run
+  takes its folder with it: Dask reschedules the point on another worker, from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from cnn_course.runs.run_folder import COMPLETE, RunDir, RunError, check_run_name
+
+EVENT_TOPIC = "cnn-course-sweep"
+RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
+# Short names in run names; a parameter without one is written in full. `validation` shows its
+# value alone (`holdout`).
+ABBREVIATIONS = {"weight_decay": "wd", "learning_rate": "lr", "max_learning_rate": "maxlr",
+                 "batch_size": "bs", "validation": "", "precision": "", "model_variant": ""}
+RETRIES = 2  # a point whose worker died is run again this many times (Dask's `retries`)
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One run of the sweep: its name and the parameters it sets."""
+
+    run_name: str
+    parameters: dict
+
+    @property
+    def seedless(self) -> tuple:
+        """What the point sets besides its seed: points equal here differ only by seed."""
+        return tuple((name, repr(value)) for name, value in self.parameters.items()
+                     if name not in ("seed", "run_name"))
+
+
+def parse_values(text: str) -> list:
+    """`"0..4"` -> [0, 1, 2, 3, 4]; `"a,b"` -> each value read as `cnn-course run -p` reads it."""
+    from cnn_course.runs.notebook_runner import parse_value
+
+    match = RANGE.match(text.strip())
+    if match:
+        first, last = int(match.group(1)), int(match.group(2))
+        if last < first:
+            raise ValueError(f"The range {text!r} is empty: write FIRST..LAST with FIRST <= LAST.")
+        return list(range(first, last + 1))
+    values = [parse_value(part.strip()) for part in text.split(",")]
+    if any(part.strip() == "" for part in text.split(",")):
+        raise ValueError(f"The value list {text!r} has an empty entry.")
+    return values
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def point_name(prefix: str, parameters: Mapping[str, object]) -> str:
+    """`prefix-holdout-wd0.005-seed3`: every set parameter in the order given, the seed last."""
+    parts = [prefix]
+    names = [name for name in parameters if name != "seed"] + (
+        ["seed"] if "seed" in parameters else [])
+    for name in names:
+        abbreviation = ABBREVIATIONS.get(name, name)
+        parts.append(f"{abbreviation}{_format(parameters[name])}")
+    name = "-".join(parts)
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
+    """The cartesian product of `grid`'s value lists, in order, as named points."""
+    names = list(grid)
+    points = []
+    for values in itertools.product(*(grid[name] for name in names)):
+        parameters = dict(zip(names, values))
+        points.append(Point(point_name(prefix, parameters), parameters))
+    duplicates = {point.run_name for point in points
+                  if sum(other.run_name == point.run_name for other in points) > 1}
+    if duplicates:
+        raise ValueError(f"Two points of the sweep would share the run name(s) "
+                         f"{sorted(duplicates)}; give the values distinct spellings.")
+    return points
+
+
+def check_points(notebook: Path, points: Sequence[Point], logs_dir: Path) -> None:
+    """Every point's parameters against the notebook's cell and rules, before anything runs:
+    the first bad one raises (one line, naming the point)."""
+    from cnn_course.runs import notebook_runner
+
+    specs = notebook_runner.notebook_parameter_specs(notebook)
+    if "run_name" not in specs:
+        raise ValueError(f"Notebook {notebook.name} logs no run (it has no run_name parameter); "
+                         f"only training notebooks can be swept.")
+    for point in points:
+        check_run_name(point.run_name)
+        try:
+            notebook_runner.check_parameters(notebook, point.parameters, specs)
+        except ValueError as error:
+            raise ValueError(f"Point {point.run_name}: {error}") from None
+
+
+# --- on a worker --------------------------------------------------------------------------------
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """The run's subprocess ends when its worker dies (Linux), so a killed worker leaves no
+    orphan training beside the retry."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def run_point(notebook_name: str, point: Point, logs_dir: str | None, overwrite: bool,
+              ship_back: bool, python: str | None = None) -> dict:
+    """Runs one point as `cnn-course run` in a subprocess of this worker; returns its
+    outcome, with the run folder as an archive (bytes) when `ship_back`."""
+    started = time.time()
+    _event({"event": "start", "run_name": point.run_name, "worker": _worker_name()})
+    local = None if not ship_back else tempfile.mkdtemp(prefix="cnn-course-sweep-")
+    target = Path(local or logs_dir)
+    command = [python or sys.executable, "-m", "cnn_course", "run", notebook_name,
+               "--logs-dir", str(target), "-p", "run_name", point.run_name]
+    for name, value in point.parameters.items():
+        command += ["-p", name, repr(value)]  # read back by notebook_runner.parse_value
+    if overwrite:
+        command.append("--overwrite")
+    result = subprocess.run(command, capture_output=True, text=True, preexec_fn=_die_with_parent)
+    run = RunDir(target, point.run_name)
+    summary = run.summary()
+    data_missing = "was not found. Looked for" in result.stderr
+    outcome = {
+        "run_name": point.run_name,
+        "returncode": result.returncode,
+        "state": run.state() or "not started",
+        "final_val_accuracy": summary.get("final_val_accuracy"),
+        "best_val_accuracy": summary.get("best_val_accuracy"),
+        "validation": summary.get("validation", "test"),
+        "seconds": time.time() - started,
+        "worker": _worker_name(),
+        "error": " ".join(result.stderr.strip().splitlines()[-1:]) if result.returncode else "",
+        "archive": None,
+    }
+    if data_missing:
+        from cnn_course import data
+
+        outcome["error"] = (f"worker {outcome['worker']}: a data set is missing there: set "
+                            f"{data.ENV_VAR} on that worker ({outcome['error'][:200]})")
+    if ship_back and run.path.is_dir():
+        outcome["archive"] = _archive(run.path)
+    if local:
+        shutil.rmtree(local, ignore_errors=True)
+    _event({"event": "end", **{k: v for k, v in outcome.items() if k != "archive"}})
+    return outcome
+
+
+def _archive(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(folder, arcname=folder.name,
+                filter=lambda info: None if "/backup" in f"/{info.name}" else info)
+    return buffer.getvalue()
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "local"
+
+
+def _event(message: dict) -> None:
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(EVENT_TOPIC, message)
+    except (ImportError, ValueError):
+        pass
+
+
+# --- on the client ------------------------------------------------------------------------------
+
+def place(outcome: dict, logs_dir: Path, overwrite: bool) -> None:
+    """Puts a run folder that came back in an archive under `logs_dir` (through RunDir)."""
+    with tempfile.TemporaryDirectory(prefix="cnn-course-sweep-back-") as folder:
+        with tarfile.open(fileobj=io.BytesIO(outcome["archive"]), mode="r:gz") as tar:
+            tar.extractall(folder, filter="data")
+        RunDir(logs_dir, outcome["run_name"]).adopt(Path(folder) / outcome["run_name"],
+                                                     overwrite=overwrite)
+
+
+@dataclasses.dataclass
+class SweepResult:
+    points: list[Point]
+    outcomes: dict[str, dict]  # by run name; skipped runs too
+
+    @property
+    def all_complete(self) -> bool:
+        return all(self.outcomes.get(point.run_name, {}).get("state") == COMPLETE
+                   for point in self.points)
+
+
+def default_workers() -> int:
+    """One worker per GPU when there are GPUs (nvidia-smi), else 1."""
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
+                                 timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 1
+    return max(1, sum(line.startswith("GPU ") for line in listing.splitlines()))
+
+
+def run_sweep(
+    notebook: Path,
+    points: Sequence[Point],
+    *,
+    logs_dir: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    gpu: bool = False,
+    say: Callable[[str], None] = print,
+) -> SweepResult:
+    """Runs the points on Dask; returns every point's outcome. Ctrl-C cancels what has not
+    finished (each run stays resumable: the same command picks it up)."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ValueError("cnn-course sweep runs on Dask, which is not installed: "
+                         "pip install 'cnn-course[sweep]' (or: pip install distributed).") from None
+
+    outcomes: dict[str, dict] = {}
+    pending = []
+    for point in points:
+        run = RunDir(logs_dir, point.run_name)
+        if run.state() == COMPLETE and not overwrite:
+            summary = run.summary()
+            outcomes[point.run_name] = {"run_name": point.run_name, "state": COMPLETE,
+                                        "final_val_accuracy": summary.get("final_val_accuracy"),
+                                        "best_val_accuracy": summary.get("best_val_accuracy"),
+                                        "skipped": True}
+            say(f"skip  {point.run_name}: complete ({run.describe_state()})")
+        else:
+            pending.append(point)
+    if not pending:
+        return SweepResult(list(points), outcomes)
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                               processes=True, host="127.0.0.1", dashboard_address=None,
+                               resources={"GPU": 1} if gpu else None)
+        client = Client(cluster)
+        ship_back = False
+    else:
+        client = Client(scheduler)
+        ship_back = True
+    total = len(points)
+    done = total - len(pending)
+    started = time.time()
+
+    started_on: dict[str, str] = {}
+
+    def on_event(event) -> None:
+        _, message = event
+        if message.get("event") != "start":
+            return
+        name, worker = message["run_name"], message.get("worker", "?")
+        if name in started_on:
+            how = ("resuming from its checkpoint" if not ship_back else
+                   "from scratch: its folder was on the lost worker")
+            say(f"retry {name} on {worker}: its worker {started_on[name]} was lost; {how}")
+        else:
+            say(f"start {name} on {worker}")
+        started_on[name] = worker
+
+    try:
+        client.subscribe_topic(EVENT_TOPIC, on_event)
+        futures = {
+            client.submit(run_point, notebook.name if _is_course_notebook(notebook)
+                          else str(notebook), point, None if ship_back else str(logs_dir),
+                          overwrite, ship_back, key=f"run-{point.run_name}", pure=False,
+                          retries=RETRIES, resources={"GPU": 1} if gpu else None): point
+            for point in pending
+        }
+        for future in as_completed(futures):
+            point = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # noqa: BLE001 - a lost point must not stop the others
+                outcome = {"run_name": point.run_name, "state": "lost",
+                           "error": f"{type(error).__name__}: {error}"}
+            if outcome.get("archive"):
+                try:
+                    place(outcome, logs_dir, overwrite)
+                except RunError as error:
+                    outcome["error"] = str(error)
+            outcome.pop("archive", None)
+            outcome["state"] = RunDir(logs_dir, point.run_name).state() or outcome["state"]
+            outcomes[point.run_name] = outcome
+            done += 1
+            say(progress_line(done, total, outcome))
+    except KeyboardInterrupt:
+        say("interrupted: the sweep's runs stop; run the same command again to resume them")
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    say(f"sweep done in {(time.time() - started) / 60:.1f} min")
+    return SweepResult(list(points), outcomes)
+
+
+def _is_course_notebook(notebook: Path) -> bool:
+    from cnn_course.runs import notebooks
+
+    return notebook.parent.resolve() == notebooks.folder().resolve()
+
+
+def progress_line(done: int, total: int, outcome: Mapping) -> str:
+    """`3/10 complete  cifar10_separable-seed2  88.41% (holdout)  31 min`."""
+    accuracy = outcome.get("final_val_accuracy")
+    words = f"{100 * accuracy:.2f}%" if isinstance(accuracy, (int, float)) else "–"
+    if outcome.get("validation") == "holdout":
+        words += " (holdout)"
+    minutes = f"{outcome.get('seconds', 0) / 60:.0f} min"
+    line = f"{done}/{total} {outcome.get('state')}  {outcome['run_name']}  {words}  {minutes}"
+    if outcome.get("error"):
+        line += f"  ({outcome['error'][:300]})"
+    return line
+
+
+def summary_table(result: SweepResult, logs_dir: Path) -> str:
+    """Mean ± std of the final and best validation accuracy over points differing by seed."""
+    from cnn_course.runs import report
+
+    runs = [(RunDir(logs_dir, point.run_name).path, RunDir(logs_dir, point.run_name).summary())
+            for point in result.points
+            if RunDir(logs_dir, point.run_name).state() == COMPLETE]
+    return report.seed_groups_text(report.seed_groups(runs))
