@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -75,11 +74,7 @@ def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
         if roles["base"] is None:
             del roles["base"]
     submission = Submission(roles, data_dir)
-    rules = [rule for rule in module.RULES if rule.role in roles or rule.role == "student"
-             and "student" in roles]
-    if assignment == cifar10.NAME and "student" not in roles:
-        rules = [rule for rule in module.RULES if rule.role == "base"]
-    return [rule.apply(submission) for rule in rules]
+    return [rule.apply(submission) for rule in module.RULES if rule.role in roles]
 
 
 def _sibling_base(run_path: Path) -> RunEvidence | None:
@@ -257,4 +252,3 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
 
 __all__ = ["ASSIGNMENTS", "Submission", "check_run", "grade", "grade_one", "submit",
            "outcomes_table", "infer_assignment"]
-del shutil

@@ -631,12 +631,6 @@ def check_argument(name: str, value: object) -> None:
     if name == "run_name" and value is not None:
         check_run_name(value)
         return
-    if name == "validation":
-        try:
-            data.check_validation(value)
-        except ValueError as error:
-            raise RunError(str(error)) from None
-        return
     if name in ARGUMENT_CHOICES and value is not None:
         if value not in ARGUMENT_CHOICES[name]:
             raise RunError(f"{name} must be one of {list(ARGUMENT_CHOICES[name])}; "

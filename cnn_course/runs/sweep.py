@@ -364,7 +364,6 @@ def summary_table(result: SweepResult, logs_dir: Path) -> str:
     """Mean ± std of the final and best validation accuracy over points differing by seed."""
     from cnn_course.runs import report
 
-    runs = [(RunDir(logs_dir, point.run_name).path, RunDir(logs_dir, point.run_name).summary())
-            for point in result.points
-            if RunDir(logs_dir, point.run_name).state() == COMPLETE]
-    return report.seed_groups_text(report.seed_groups(runs))
+    runs = [RunDir(logs_dir, point.run_name) for point in result.points]
+    return report.seed_groups_text(report.seed_groups([(run.path, run.summary())
+                                                       for run in runs]))
