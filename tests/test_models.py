@@ -168,3 +168,20 @@ def test_every_model_names_the_dataset_it_is_built_for():
         model = models.build(name)
         shape = data.spec(models.dataset_of(name)).image_shape
         assert tuple(model.inputs[0].shape[1:]) == shape, name
+
+
+def test_label_smoothing_is_categorical_crossentropy_on_smoothed_one_hot_targets():
+    labels = np.array([[2], [0]])
+    scores = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], dtype="float32")
+    smoothed = training.classifier_loss(label_smoothing=0.3)
+    targets = 0.7 * np.eye(3)[labels[:, 0]] + 0.1
+    expected = -(targets * np.log(scores)).sum(axis=1).mean()
+    assert float(smoothed(labels, scores)) == pytest.approx(expected, rel=1e-5)
+    assert training.classifier_loss(0.0) == "sparse_categorical_crossentropy"
+    restored = keras.losses.deserialize(keras.losses.serialize(smoothed))
+    assert restored.label_smoothing == 0.3
+
+
+def test_label_smoothing_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\); received"):
+        training.classifier_loss(label_smoothing=1.0)

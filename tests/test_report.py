@@ -196,3 +196,19 @@ def test_compare_models_gives_mean_and_spread_over_seeds_and_quoted_numbers(tmp_
     assert lines[1].split() == ["net", "2", "(0,", "1)", "20", "85.00%", "±", "5.00", "99.51%",
                                 "91%"]
     assert "no complete full-data run" in lines[2]
+
+
+def test_a_parameter_added_later_at_its_default_does_not_split_a_recipe(tmp_path, readme):
+    older = {"seed": 0, "recipe": {"weight_decay": 0.005}}  # logged before label smoothing
+    newer = {"seed": 1, "label_smoothing": 0.0, "steps_per_execution": 16, "jit_compile": True,
+             "recipe": {"weight_decay": 0.005, "label_smoothing": 0.0}}
+    smoothed = {"seed": 2, "recipe": {"weight_decay": 0.005, "label_smoothing": 0.1}}
+    runs = []
+    for name, parameters in (("older", older), ("newer", newer), ("smoothed", smoothed)):
+        run_dir = write_run(tmp_path / "logs", name, seed=parameters["seed"])
+        summary = json.loads((run_dir / "summary.json").read_text())
+        summary["parameters"] = parameters
+        runs.append((run_dir, summary))
+    groups = report.seed_groups(runs)
+    assert [[run_dir.name for run_dir, _ in group.members] for group in groups] == [
+        ["older", "newer"], ["smoothed"]]

@@ -32,6 +32,7 @@ class Recipe:
         steps_per_execution: training steps per compiled call (more: less per-step overhead
             on a GPU; 1 on CPU).
         jit_compile: XLA (None: the backend's fast path, `training.backend_jit_compile`).
+        label_smoothing: share of the target spread evenly over the classes (0: off).
     """
 
     batch_size: int = 128
@@ -46,6 +47,7 @@ class Recipe:
     erasing: float = 0.0
     steps_per_execution: int = 1
     jit_compile: bool | None = None
+    label_smoothing: float = 0.0
 
     def augmentation(self) -> keras.layers.Layer | None:
         """Preprocessing layers (active only in training), or None when all are off."""
@@ -87,6 +89,7 @@ class Recipe:
         steps = math.ceil(examples / self.batch_size)  # fit() on arrays keeps the last batch
         return training.compile_classifier(
             model, self.build_optimizer(max(steps, 1), epochs),
+            label_smoothing=self.label_smoothing,
             steps_per_execution=self.steps_per_execution,
             jit_compile=training.backend_jit_compile(self.jit_compile))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from keras import ops
 
 
 class EpochBatches(keras.utils.PyDataset):
@@ -62,16 +63,51 @@ def speed_settings(model: keras.Model) -> dict:
     }
 
 
+@keras.saving.register_keras_serializable(package="cnn_course")
+class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Cross-entropy on integer labels with label smoothing: the target puts
+    `1 - label_smoothing` on the true class and spreads `label_smoothing` evenly over all
+    classes. Keras' `SparseCategoricalCrossentropy` has no label smoothing, and the course's
+    labels stay integers (N, 1) as `keras.datasets` returns them."""
+
+    def __init__(self, label_smoothing: float = 0.1,
+                 name: str = "smoothed_sparse_categorical_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(
+                f"label_smoothing must be in [0, 1); received label_smoothing={label_smoothing}"
+            )
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        classes = ops.shape(y_pred)[-1]
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        return keras.losses.categorical_crossentropy(
+            ops.one_hot(labels, classes, dtype=y_pred.dtype), y_pred,
+            label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def classifier_loss(label_smoothing: float = 0.0) -> keras.losses.Loss | str:
+    """The course's loss for integer labels 0-9: sparse categorical cross-entropy (the same
+    loss as categorical cross-entropy on one-hot labels), smoothed when asked."""
+    if label_smoothing:
+        return SmoothedSparseCategoricalCrossentropy(label_smoothing)
+    return "sparse_categorical_crossentropy"
+
+
 def compile_classifier(model: keras.Model,
-                       optimizer: keras.optimizers.Optimizer | str | None = None, **kwargs):
-    """Compiles for integer labels 0-9: sparse categorical cross-entropy (the same loss as
-    categorical cross-entropy on one-hot labels) and accuracy.
+                       optimizer: keras.optimizers.Optimizer | str | None = None,
+                       label_smoothing: float = 0.0, **kwargs):
+    """Compiles for integer labels 0-9: `classifier_loss(label_smoothing)` and accuracy.
 
     `optimizer=None` compiles a loaded model only to `evaluate` it (no step is ever taken)."""
     kwargs.setdefault("jit_compile", backend_jit_compile(None))
     model.compile(
         optimizer=optimizer if optimizer is not None else "sgd",
-        loss="sparse_categorical_crossentropy",
+        loss=classifier_loss(label_smoothing),
         metrics=["accuracy"],
         **kwargs,
     )

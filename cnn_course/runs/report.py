@@ -126,9 +126,14 @@ def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
     return lines
 
 
-# Parameters that say where a run goes or which seed it drew: runs equal in everything else
-# are one recipe, and their spread over seeds is what a result is reported with.
-NOT_RECIPE = ("seed", "run_name", "logs_dir")
+# Parameters that say where a run goes, which seed it drew or how fast it ran (not what it
+# learns): runs equal in everything else are one recipe, and their spread over seeds is what a
+# result is reported with.
+NOT_RECIPE = ("seed", "run_name", "logs_dir", "steps_per_execution", "jit_compile")
+
+# Parameters (and `Recipe` fields) added after runs were logged, with the value those earlier runs
+# trained with: a new parameter's default keeps the old behaviour.
+ADDED_PARAMETER_DEFAULTS = {"validation": "test", "precision": "float32", "label_smoothing": 0.0}
 
 
 @dataclass(frozen=True)
@@ -158,9 +163,11 @@ class SeedGroup:
 def recipe_key(summary: Mapping) -> tuple:
     """What makes two runs the same recipe: notebook, model, data, validation set, epochs and
     every parameter but the seed and the run's name and place."""
-    parameters = {name: value for name, value in (summary.get("parameters") or {}).items()
-                  if name not in NOT_RECIPE}
-    parameters.setdefault("validation", summary.get("validation", "test"))
+    parameters = {**ADDED_PARAMETER_DEFAULTS, "validation": summary.get("validation", "test"),
+                  **(summary.get("parameters") or {})}
+    if isinstance(parameters.get("recipe"), Mapping):  # what trained: the recipe's values win
+        parameters.update(parameters.pop("recipe"))
+    parameters = {name: value for name, value in parameters.items() if name not in NOT_RECIPE}
     return (summary.get("notebook"), summary.get("model_name"), summary.get("dataset"),
             bool(summary.get("sample")), summary.get("epochs_requested"),
             json.dumps(parameters, sort_keys=True, default=str))

@@ -613,6 +613,7 @@ ARGUMENT_RULES: dict[str, tuple[object, str]] = {
     "max_learning_rate": (lambda value: value > 0, "greater than 0"),
     "weight_decay": (lambda value: value >= 0, "at least 0"),
     "dropout": (lambda value: 0 <= value < 1, "in [0, 1)"),
+    "label_smoothing": (lambda value: 0 <= value < 1, "in [0, 1)"),
     "steps_per_execution": (lambda value: value >= 1, "at least 1"),
 }
 

@@ -43,7 +43,7 @@ RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 # Short names in run names; a parameter without one is written in full. `validation` shows its
 # value alone (`holdout`).
 ABBREVIATIONS = {"weight_decay": "wd", "learning_rate": "lr", "max_learning_rate": "maxlr",
-                 "batch_size": "bs", "validation": "", "precision": "", "model_variant": ""}
+                 "batch_size": "bs", "label_smoothing": "ls", "validation": "", "precision": "", "model_variant": ""}
 RETRIES = 2  # a point whose worker died is run again this many times (Dask's `retries`)
 
 
