@@ -8,9 +8,9 @@
     cnn-course check RUN_DIR [--assignment mnist|cifar10] [--base RUN_DIR] [--json]
     cnn-course grade SUBMISSION... --assignment mnist|cifar10 -o grades.csv [--workers N]
     cnn-course submit RUN_DIR... -o submission.zip
-    cnn-course results [--logs-dir logs]              the results table, on the terminal
-    cnn-course report [--check] [--readme README.md] [--logs-dir logs]
-    cnn-course verify [RUN ...] [--logs-dir logs]
+    cnn-course results [--logs-dir DIR]               the results table, on the terminal
+    cnn-course report [--check] [--readme README.md] [--logs-dir DIR]
+    cnn-course verify [RUN ...] [--logs-dir DIR]
     cnn-course notebooks [DIR]                        copy the course notebooks out
     cnn-course --version
 
@@ -32,6 +32,9 @@ PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "
                      "Executing Cell", "<Figure size",
                      "Ending Cell", "Black is not installed")
 
+
+# Every command finds the logs folder by one rule (`logs_folder.resolve_logs_dir`).
+LOGS_DIR_HELP = "the logs folder (default: $CNN_COURSE_LOGS_DIR, else the project's logs/)"
 
 def build_parser() -> argparse.ArgumentParser:
     from cnn_course import __version__
@@ -59,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-f", "--parameters-file", type=Path,
                      help="YAML file of parameters (lists and dicts go here)")
     run.add_argument("--logs-dir", type=Path, default=None,
-                     help="where run folders go (default: $CNN_COURSE_LOGS_DIR or ./logs)")
+                     help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
+                          "project's logs/)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace a complete run of the same name (kept until the new one "
                           "completes)")
@@ -89,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--gpu", action="store_true",
                        help="each run asks for one GPU (workers started with --resources GPU=1)")
     sweep.add_argument("--logs-dir", type=Path, default=None,
-                       help="where run folders go (default: $CNN_COURSE_LOGS_DIR or ./logs)")
+                       help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
+                            "project's logs/)")
     sweep.add_argument("--name", default=None, help="run-name prefix (default: the notebook's "
                                                    "run_name)")
     sweep.add_argument("--overwrite", action="store_true", help="replace complete runs")
@@ -114,11 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("-o", "--output", type=Path, required=True)
 
     results = commands.add_parser("results", help="the results table of logs/ (writes nothing)")
-    results.add_argument("--logs-dir", type=Path, default=Path("logs"))
+    results.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
 
     report = commands.add_parser("report", help="rebuild README.md's results from logs/")
-    report.add_argument("--readme", type=Path, default=Path("README.md"))
-    report.add_argument("--logs-dir", type=Path, default=Path("logs"))
+    report.add_argument("--readme", type=Path, default=None,
+                        help="the README to update (default: the project's README.md)")
+    report.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
     report.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 when README.md or the plots are out of date")
 
@@ -126,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="re-evaluate runs' model.keras; must reproduce the logged accuracy")
     verify.add_argument("runs", nargs="*", metavar="RUN",
                         help="run names (default: every complete run)")
-    verify.add_argument("--logs-dir", type=Path, default=Path("logs"))
+    verify.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
 
     notebooks = commands.add_parser("notebooks", help="copy the course notebooks into DIR")
     notebooks.add_argument("directory", nargs="?", type=Path, default=Path("notebooks"),
@@ -178,22 +184,22 @@ def _yaml_words(error) -> str:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import notebook_runner, notebooks
+    from cnn_course.runs import notebook_runner, notebooks, parameters
 
     notebook = notebooks.resolve(args.notebook)
-    parameters: dict = {}
+    values: dict = {}
     if args.parameters_file:
         loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise ValueError(f"{args.parameters_file} must hold a mapping of name: value.")
-        parameters.update(loaded)
+        values.update(loaded)
     for name, value in args.parameter:
-        parameters[name] = notebook_runner.parse_value(value)
+        values[name] = parameters.parse_value(value)
     _show_progress(verbose=args.verbose)
     timeout = args.timeout if args.timeout is not None else notebook_runner.DEFAULT_TIMEOUT_S
-    output = notebook_runner.run_notebook(notebook, parameters, logs_dir=args.logs_dir,
-                                 overwrite=args.overwrite, restart=args.restart,
-                                 timeout_s=timeout, verbose=args.verbose)
+    output = notebook_runner.run_notebook(notebook, values, logs_dir=args.logs_dir,
+                                          overwrite=args.overwrite, restart=args.restart,
+                                          timeout_s=timeout, verbose=args.verbose)
     run_dir = output.parent
     print(f"\nrun folder: {run_dir}")
     for name in ("curves.png", "summary.json"):
@@ -206,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import notebook_runner, notebooks, sweep
+    from cnn_course.runs import logs_folder, notebooks, parameters, sweep
 
     notebook = notebooks.resolve(args.notebook)
     grid: dict[str, list] = {}
@@ -220,10 +226,10 @@ def _sweep(args: argparse.Namespace) -> int:
         grid[name] = sweep.parse_values(values)
     if not grid:
         raise ValueError("A sweep needs at least one parameter: -p NAME V1,V2 (or -p seed 0..4).")
-    defaults = notebook_runner.notebook_parameters(notebook)
+    defaults = parameters.notebook_parameters(notebook)
     prefix = args.name or str(defaults.get("run_name") or notebook.stem)
     points = sweep.expand(grid, prefix)
-    logs_dir = notebook_runner.choose_logs_dir(args.logs_dir, None)
+    logs_dir = logs_folder.choose_logs_dir(args.logs_dir, None)
     sweep.check_points(notebook, points, logs_dir)  # one bad value: one line, nothing runs
     print(f"sweep: {len(points)} runs of {notebook.name} into {logs_dir}")
     result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
@@ -300,10 +306,10 @@ def _show_progress(verbose: bool) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from cnn_course.runs import notebook_runner, notebooks
+    from cnn_course.runs import notebooks, parameters
 
     for path in notebooks.paths():
-        specs = notebook_runner.notebook_parameter_specs(path)
+        specs = parameters.notebook_parameter_specs(path)
         print(f"{path.stem}  ({notebooks.title(path)})")
         for spec in specs.values():
             comment = f"  # {spec.comment}" if spec.comment else ""
@@ -314,33 +320,43 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logs_dir(args: argparse.Namespace) -> Path:
+    """The logs folder a command reads, by the rule every command shares (`logs_folder`)."""
+    from cnn_course.runs import logs_folder
+
+    return logs_folder.resolve_logs_dir(args.logs_dir)
+
+
 def _results(args: argparse.Namespace) -> int:
     from cnn_course.runs import report
 
-    print(report.terminal_table(args.logs_dir))
+    print(report.terminal_table(_logs_dir(args)))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from cnn_course.runs import report
+    from cnn_course.runs import environment, report
 
+    logs_dir = _logs_dir(args)
+    readme = args.readme or (environment.project_root() or Path.cwd()) / "README.md"
     if args.check:
-        problems = report.check(args.readme, args.logs_dir)
+        problems = report.check(readme, logs_dir)
         for problem in problems:
             print(f"out of date: {problem}", file=sys.stderr)
         if problems:
             print("Run `cnn-course report` to regenerate them.", file=sys.stderr)
             return EXIT_FAILED
-        print(f"{args.readme} and the plots in {args.logs_dir}/ match the runs.")
+        print(f"{readme} and the plots in {logs_dir}/ match the runs.")
         return 0
-    report.update_readme(args.readme, args.logs_dir)
-    print(f"updated the results section of {args.readme} from {args.logs_dir}/")
+    report.update_readme(readme, logs_dir)
+    print(f"updated the results section of {readme} from {logs_dir}/")
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     from cnn_course.runs import run_folder, verify
 
+    args.logs_dir = _logs_dir(args)
     runs = run_folder.list_runs(args.logs_dir)
     if args.runs:
         known = {run.name: run for run in runs}

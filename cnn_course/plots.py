@@ -23,7 +23,7 @@ def training_curves(
     """Accuracy and loss per epoch, training and validation, side by side.
 
     Args:
-        history: columns (`History.history`) or rows (`training_log.read_history`) with `accuracy`,
+        history: columns (`History.history`) or rows (`run_files.read_history`) with `accuracy`,
             `loss` and optionally `val_accuracy`, `val_loss`, `epoch`.
     """
     columns = _as_columns(history)

@@ -331,7 +331,8 @@ def there_pack(arguments) -> int:
 
 def pack(logs: Path, out: Path, files: int, file_mib: float, extra: list[Path] = ()) -> int:
     sys.path.insert(0, str(ROOT))
-    from cnn_course.runs.run_folder import BACKUP_DIR_NAME, COMPLETE, list_runs
+    from cnn_course.runs.run_folder import COMPLETE, list_runs
+    from cnn_course.runs.run_files import BACKUP_DIR_NAME
 
     complete = [run for run in list_runs(logs) if run.state() == COMPLETE]
     out.mkdir(parents=True, exist_ok=True)
@@ -364,7 +365,8 @@ def unpack(folder: Path, logs_dir: Path, overwrite: bool = False, verify: bool =
     """Joins and checks the archive, places each run under `logs_dir` through `RunDir.adopt`
     (a complete run there is kept unless `overwrite`), then re-evaluates each on this machine."""
     sys.path.insert(0, str(ROOT))
-    from cnn_course.runs.run_folder import RunDir, RunError
+    from cnn_course.runs.errors import RunError
+    from cnn_course.runs.run_folder import RunDir
 
     manifest = json.loads((folder / "manifest.json").read_text())
     with tempfile.TemporaryDirectory(prefix="gpu-window-") as temporary:

@@ -17,7 +17,7 @@ import pytest
 from cnn_course import assignments, data, receptive_field
 from cnn_course.assignments import cifar10, grading
 from cnn_course.models import training
-from cnn_course.runs import environment, training_log
+from cnn_course.runs import environment, run_files, training_log
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,7 +190,7 @@ def _version(text):
 
 
 def test_committed_mnist_run_passes_its_rules_as_far_as_the_data_allows():
-    saved_with = training_log.read_summary(ROOT / "logs" / "mnist_net")["versions"]["keras"]
+    saved_with = run_files.read_summary(ROOT / "logs" / "mnist_net")["versions"]["keras"]
     if _version(keras.__version__) < _version(saved_with):
         pytest.skip(f"a model saved by Keras {saved_with} does not load in {keras.__version__}")
     outcomes = assignments.check_run(ROOT / "logs" / "mnist_net")

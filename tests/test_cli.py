@@ -13,7 +13,7 @@ import pytest
 
 import cnn_course
 from cnn_course import cli
-from cnn_course.runs import notebooks, report
+from cnn_course.runs import notebooks, parameters, report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
 
@@ -39,10 +39,9 @@ def test_list_shows_every_notebook_with_types_defaults_and_comments(capsys):
 
 
 def test_every_parameter_whose_default_is_none_declares_its_types():
-    from cnn_course.runs import notebook_runner
 
     for path in notebooks.paths():
-        for spec in notebook_runner.notebook_parameter_specs(path).values():
+        for spec in parameters.notebook_parameter_specs(path).values():
             assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. float | None)"
 
 
@@ -159,7 +158,20 @@ def test_readme_is_short_outside_its_collapsed_blocks():
         outside += depth == 0
         depth -= line.count("</details>")
     assert outside < 200, f"{outside} lines outside <details> blocks; collapse or cut"
-    assert len((ROOT / "README.md").read_bytes()) < 40_000, "README.md over 40 kB: move details to docs/"
+    assert len((ROOT / "README.md").read_bytes()) < 25_000, "README.md over 25 kB: move details to docs/"
+
+
+def test_readme_shows_the_notebook_table_in_its_first_screen():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert "| notebook | what it does | committed runs |" in lines[:30]
+
+
+def test_every_relative_link_of_the_readme_and_docs_resolves():
+    import re
+
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
 
 
 @pytest.mark.notebook
@@ -212,3 +224,22 @@ def test_the_report_and_the_plots_load_without_keras():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", [["results"], ["verify"], ["report", "--check"]])
+def test_every_command_finds_the_logs_folder_by_the_runners_rule(command, tmp_path, monkeypatch,
+                                                                 capsys):
+    """$CNN_COURSE_LOGS_DIR, else the project's logs/ from any folder inside the project."""
+    monkeypatch.setenv("CNN_COURSE_LOGS_DIR", str(tmp_path / "elsewhere"))
+    write_run(tmp_path / "elsewhere", "only-here")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.START_MARKER}\n{report.END_MARKER}\n")
+    if command[0] == "report":
+        command = [*command, "--readme", str(readme)]
+    cli.main(command)
+    captured = capsys.readouterr()
+    assert "only-here" in captured.out + captured.err or "elsewhere" in captured.out + captured.err
+    monkeypatch.delenv("CNN_COURSE_LOGS_DIR")
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert cli.main(["results"]) == 0
+    assert "cifar10_base" in capsys.readouterr().out  # the project's logs/, not notebooks/logs

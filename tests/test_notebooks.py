@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import notebook_runner, training_log
+from cnn_course.runs import notebook_runner, parameters, run_files
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 CI_PARAMETERS = {"sample": True, "epochs": 2}
@@ -17,7 +17,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_has_one_literal_parameters_cell(notebook):
-    defaults = notebook_runner.notebook_parameters(notebook)
+    defaults = parameters.notebook_parameters(notebook)
     assert defaults
     if "run_name" in defaults:
         assert {"sample", "seed", "logs_dir"} <= set(defaults)
@@ -26,18 +26,18 @@ def test_notebook_has_one_literal_parameters_cell(notebook):
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
-    defaults = notebook_runner.notebook_parameters(notebook)
-    parameters = {name: value for name, value in CI_PARAMETERS.items() if name in defaults}
-    output = notebook_runner.run_notebook(notebook, parameters, logs_dir=tmp_path, timeout_s=900,
-                                 log_output=False)
+    defaults = parameters.notebook_parameters(notebook)
+    ci_parameters = {name: value for name, value in CI_PARAMETERS.items() if name in defaults}
+    output = notebook_runner.run_notebook(notebook, ci_parameters, logs_dir=tmp_path,
+                                          timeout_s=900, log_output=False)
     assert output.is_file()
     if "run_name" not in defaults:
         return
     run_dir = tmp_path / defaults["run_name"]
     assert output.parent == run_dir
-    for name in training_log.RUN_FILES:
+    for name in run_files.RUN_FILES:
         assert (run_dir / name).is_file(), name
-    summary = training_log.read_summary(run_dir)
+    summary = run_files.read_summary(run_dir)
     assert summary["status"] == "complete"
     assert summary["epochs_run"] == CI_PARAMETERS["epochs"]
     assert summary["sample"] is True

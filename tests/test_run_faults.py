@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import notebook_runner, report, run_folder, training_log
+from cnn_course.runs import (errors, notebook_runner, parameters, report, run_files, run_folder,
+                              training_log)
 from tests.helpers import InterruptAt, fit_tiny_run, tiny_model
 
 NAME = "tiny-run"
@@ -23,8 +24,8 @@ NAME = "tiny-run"
 CONTEXT_NOTEBOOK_CELLS = [
     'run_name = "tiny-run"  # the run\nepochs = 2  # passes\nseed = 0  # seed\n'
     'logs_dir: str | None = None  # where runs go\nfail = False  # raise after training',
-    "from cnn_course.runs import run_folder\n"
-    "context = run_folder.RunContext.from_environment()\n"
+    "from cnn_course.runs import run_context, run_folder\n"
+    "context = run_context.RunContext.from_environment()\n"
     "run = run_folder.RunDir.at(context.run_dir)\n"
     "run.path.mkdir(parents=True, exist_ok=True)\n"
     'run.write_summary({"run_name": run_name, "status": "complete", "epochs_run": epochs,\n'
@@ -75,14 +76,14 @@ def test_logs_dir_parameter_is_where_the_run_goes(notebook, tmp_path):
 
 
 def test_logs_dir_option_and_parameter_must_agree(notebook, tmp_path):
-    with pytest.raises(notebook_runner.NotebookParameterError, match="name different folders"):
+    with pytest.raises(errors.RunError, match="name different folders"):
         notebook_runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "a")}, logs_dir=tmp_path / "b")
 
 
 # 2. A complete run is replaced only when asked, and only by a run that completes.
 def test_runner_keeps_a_complete_run_unless_overwrite(notebook, tmp_path):
     fit_tiny_run(tmp_path)
-    with pytest.raises(run_folder.RunError, match="is complete .*--overwrite"):
+    with pytest.raises(errors.RunError, match="is complete .*--overwrite"):
         notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
     prepared = notebook_runner.prepare_run(notebook, logs_dir=tmp_path, overwrite=True)
     assert prepared.target.path == tmp_path / f".{NAME}.staging"
@@ -94,9 +95,9 @@ def test_an_interrupted_replacement_leaves_the_complete_run_intact(tmp_path):
     interrupted_run(tmp_path, epochs=5, overwrite=True)
     assert snapshot(tmp_path / NAME) == before
     fit_tiny_run(tmp_path, epochs=5, overwrite=True)  # resumes the staged run, then swaps
-    summary = training_log.read_summary(tmp_path / NAME)
+    summary = run_files.read_summary(tmp_path / NAME)
     assert summary["status"] == "complete" and summary["resumed"] is True
-    assert [row["epoch"] for row in training_log.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
+    assert [row["epoch"] for row in run_files.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
     assert sorted(os.listdir(tmp_path)) == [NAME]
 
 
@@ -121,25 +122,25 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
 
 
 # 4. A damaged checkpoint is refused, naming the folder and the way out.
-@pytest.mark.parametrize("missing", [run_folder.BACKUP_WEIGHTS_FILE, run_folder.BACKUP_METADATA_FILE])
+@pytest.mark.parametrize("missing", [run_files.BACKUP_WEIGHTS_FILE, run_files.BACKUP_METADATA_FILE])
 def test_a_damaged_checkpoint_is_refused(tmp_path, missing):
     run = interrupted_run(tmp_path)
     (run.backup_path / missing).unlink()
-    with pytest.raises(run_folder.RunError, match=f"damaged: .*backup lacks {missing}.*--restart"):
+    with pytest.raises(errors.RunError, match=f"damaged: .*backup lacks {missing}.*--restart"):
         fit_tiny_run(tmp_path, epochs=5)
 
 
 def test_a_checkpoint_ahead_of_the_log_is_refused(tmp_path):
     run = interrupted_run(tmp_path)
-    training_log.atomic_write_text(run.history_path, "epoch,loss\n1,0.5\n")
-    with pytest.raises(run_folder.RunError, match="does not match its log.*holds 2 epochs"):
+    run_files.atomic_write_text(run.history_path, "epoch,loss\n1,0.5\n")
+    with pytest.raises(errors.RunError, match="does not match its log.*holds 2 epochs"):
         fit_tiny_run(tmp_path, epochs=5)
 
 
 def test_restart_starts_a_damaged_run_over(notebook, tmp_path):
     run = interrupted_run(tmp_path)
-    (run.backup_path / run_folder.BACKUP_WEIGHTS_FILE).unlink()
-    with pytest.raises(run_folder.RunError, match="damaged"):
+    (run.backup_path / run_files.BACKUP_WEIGHTS_FILE).unlink()
+    with pytest.raises(errors.RunError, match="damaged"):
         notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
     assert notebook_runner.prepare_run(notebook, logs_dir=tmp_path, restart=True).target == run
 
@@ -150,7 +151,7 @@ def test_a_second_process_on_a_run_is_refused(tmp_path):
     try:
         run = run_folder.RunDir(tmp_path, NAME)
         run.lock_path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
-        with pytest.raises(run_folder.RunLockedError, match=f"in use by process {holder.pid}"):
+        with pytest.raises(errors.RunLockedError, match=f"in use by process {holder.pid}"):
             fit_tiny_run(tmp_path)
         assert run.state() is None and not run.path.exists()
     finally:
@@ -170,7 +171,7 @@ def test_a_lock_left_by_a_dead_process_is_cleaned(tmp_path):
 # 6. A resume with other parameters or another model is refused, naming the differences.
 def test_resuming_with_other_parameters_is_refused(tmp_path):
     interrupted_run(tmp_path, parameters={"learning_rate": 0.05, "sample": False})
-    with pytest.raises(run_folder.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
+    with pytest.raises(errors.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
                                                 r"sample: False -> True\).*--restart"):
         fit_tiny_run(tmp_path, epochs=5, parameters={"learning_rate": 0.1, "sample": True})
 
@@ -181,14 +182,14 @@ def test_resuming_with_another_model_is_refused(tmp_path):
     other = keras.Sequential([keras.Input((8, 8), dtype="uint8"), keras.layers.Flatten(),
                               keras.layers.Dense(2, activation="softmax")], name="other")
     other.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    with pytest.raises(run_folder.RunError, match="while training model 'tiny'.*this model is "
+    with pytest.raises(errors.RunError, match="while training model 'tiny'.*this model is "
                                                 "'other'"):
         fit_tiny_run(tmp_path, epochs=5, model=other)
 
 
 def test_runner_refuses_to_resume_with_other_parameters(notebook, tmp_path):
     run = interrupted_run(tmp_path, parameters={"epochs": 5, "seed": 0})
-    with pytest.raises(run_folder.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
+    with pytest.raises(errors.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
         notebook_runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
     assert run.backup_epoch() == 2  # nothing was touched
 
@@ -206,7 +207,7 @@ def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_pa
     assert staged.state() == run_folder.FAILED and staged.notebooks()
     notebook_runner.run_notebook(notebook, {"epochs": 3}, logs_dir=tmp_path, overwrite=True,
                         log_output=False)
-    assert training_log.read_summary(tmp_path / NAME)["epochs_run"] == 3
+    assert run_files.read_summary(tmp_path / NAME)["epochs_run"] == 3
     assert sorted(os.listdir(tmp_path)) == [f".{NAME}.kernel.log", NAME]  # no staging, no lock
 
 
@@ -218,7 +219,7 @@ def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_pa
 ])
 def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path, name, value,
                                                              words):
-    with pytest.raises(notebook_runner.NotebookParameterError, match=words):
+    with pytest.raises(parameters.NotebookParameterError, match=words):
         notebook_runner.prepare_run(notebook, {name: value}, logs_dir=tmp_path / "logs")
     assert not (tmp_path / "logs").exists()
 
@@ -227,7 +228,7 @@ def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path,
 def test_fit_logged_refuses_out_of_range_arguments(tmp_path, name, value):
     arguments = {"epochs": 3, name: value}
     model, x = tiny_model(), np.zeros((4, 8, 8), "uint8")
-    with pytest.raises(run_folder.RunError, match=f"{name} must be at least 1"):
+    with pytest.raises(errors.RunError, match=f"{name} must be at least 1"):
         training_log.fit_logged(model, x, np.zeros(4), run_name=NAME, logs_dir=tmp_path, **arguments)
     assert not (tmp_path / NAME).exists()
 
@@ -291,7 +292,7 @@ def test_yaml_scientific_notation_is_a_number(tmp_path):
     source = nbformat.read(str(path), as_version=4)
     source.cells[0].source += "\nlearning_rate = 0.1  # step"
     nbformat.write(source, str(path))
-    checked = notebook_runner.check_parameters(path, {"learning_rate": "1e-3"})
+    checked = parameters.check_parameters(path, {"learning_rate": "1e-3"})
     assert checked == {"learning_rate": 0.001}
 
 
@@ -303,7 +304,7 @@ def test_cli_one_line_for_json_that_is_not_a_notebook(tmp_path, capsys):
 
 def test_cli_one_line_for_a_damaged_checkpoint(notebook, tmp_path, capsys):
     run = interrupted_run(tmp_path)
-    (run.backup_path / run_folder.BACKUP_WEIGHTS_FILE).unlink()
+    (run.backup_path / run_files.BACKUP_WEIGHTS_FILE).unlink()
     error = one_line_error(capsys, ["run", str(notebook), "--logs-dir", str(tmp_path)])
     assert f"{run.backup_path} lacks latest.weights.h5" in error and "--restart" in error
 
@@ -350,8 +351,8 @@ def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys)
 
 
 def test_loading_the_model_of_a_run_that_is_not_complete_says_what_to_do(tmp_path):
-    with pytest.raises(run_folder.RunError, match="No complete run 'tiny-run' .*no run.*Train it"):
+    with pytest.raises(errors.RunError, match="No complete run 'tiny-run' .*no run.*Train it"):
         run_folder.RunDir(tmp_path, NAME).complete_model_path()
     interrupted_run(tmp_path)
-    with pytest.raises(run_folder.RunError, match=r"\(interrupted after epoch 2 of 5\)"):
+    with pytest.raises(errors.RunError, match=r"\(interrupted after epoch 2 of 5\)"):
         run_folder.RunDir(tmp_path, NAME).complete_model_path()

@@ -6,16 +6,16 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course.runs import environment, training_log
+from cnn_course.runs import errors, logs_folder, run_files, training_log
 from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model
 
 
 def test_run_writes_every_file(tmp_path):
     fit(tmp_path)
     run_dir = tmp_path / "tiny-run"
-    for name in training_log.RUN_FILES:
+    for name in run_files.RUN_FILES:
         assert (run_dir / name).is_file(), name
-    assert not (run_dir / training_log.BACKUP_DIR_NAME).exists()
+    assert not (run_dir / run_files.BACKUP_DIR_NAME).exists()
     assert not [path for path in run_dir.iterdir() if ".tmp" in path.name]
 
 
@@ -24,7 +24,7 @@ def test_history_csv_has_the_schema(tmp_path):
     with open(tmp_path / "tiny-run" / "history.csv") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
-    assert tuple(reader.fieldnames) == training_log.HISTORY_COLUMNS
+    assert tuple(reader.fieldnames) == run_files.HISTORY_COLUMNS
     assert [row["epoch"] for row in rows] == ["1", "2", "3"]
     assert all(float(row["epoch_seconds"]) > 0 for row in rows)
     assert all(float(row["learning_rate"]) == pytest.approx(0.05) for row in rows)
@@ -32,13 +32,13 @@ def test_history_csv_has_the_schema(tmp_path):
 
 def test_summary_records_the_run(tmp_path):
     fit(tmp_path)
-    summary = training_log.read_summary(tmp_path / "tiny-run")
+    summary = run_files.read_summary(tmp_path / "tiny-run")
     assert summary["status"] == "complete"
     assert summary["epochs_requested"] == summary["epochs_run"] == 3
     assert summary["params"] == tiny_model().count_params()
     assert summary["backend"] == keras.backend.backend()
     assert summary["sample"] is True and summary["seed"] == 0
-    rows = training_log.read_history(tmp_path / "tiny-run")
+    rows = run_files.read_history(tmp_path / "tiny-run")
     assert summary["final_val_accuracy"] == rows[-1]["val_accuracy"]
     assert summary["best_val_accuracy"] == max(row["val_accuracy"] for row in rows)
     for key in ("versions", "device", "git_commit", "uncommitted_changes", "wall_time_s", "parameters", "best_epoch"):
@@ -64,19 +64,19 @@ def test_resumed_run_has_no_lost_or_duplicated_epochs(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
     run_dir = tmp_path / "tiny-run"
-    assert [row["epoch"] for row in training_log.read_history(run_dir)] == [1, 2]
-    assert training_log.read_summary(run_dir)["status"] == "running"
+    assert [row["epoch"] for row in run_files.read_history(run_dir)] == [1, 2]
+    assert run_files.read_summary(run_dir)["status"] == "running"
     fit(tmp_path, epochs=5)  # a new process would build a fresh model; BackupAndRestore restores
-    assert [row["epoch"] for row in training_log.read_history(run_dir)] == [1, 2, 3, 4, 5]
+    assert [row["epoch"] for row in run_files.read_history(run_dir)] == [1, 2, 3, 4, 5]
     log = (run_dir / "train.log").read_text()
     assert [log.count(f"Epoch {epoch}/5\n") for epoch in range(1, 6)] == [1] * 5
-    summary = training_log.read_summary(run_dir)
+    summary = run_files.read_summary(run_dir)
     assert summary["resumed"] is True and summary["epochs_run"] == 5
 
 
 def test_fresh_run_has_one_segment_from_epoch_one(tmp_path):
     fit(tmp_path)
-    summary = training_log.read_summary(tmp_path / "tiny-run")
+    summary = run_files.read_summary(tmp_path / "tiny-run")
     assert [segment["first_epoch"] for segment in summary["segments"]] == [1]
     segment = summary["segments"][0]
     assert segment["git_commit"] == summary["git_commit"]
@@ -88,7 +88,7 @@ def test_resumed_run_records_each_segment_with_its_first_epoch(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
     fit(tmp_path, epochs=5)
-    summary = training_log.read_summary(tmp_path / "tiny-run")
+    summary = run_files.read_summary(tmp_path / "tiny-run")
     assert [segment["first_epoch"] for segment in summary["segments"]] == [1, 3]
     assert summary["started_at"] == summary["segments"][0]["started_at"]
 
@@ -111,8 +111,8 @@ def test_uncompiled_model_is_refused(tmp_path):
 def test_same_seed_gives_the_same_history(tmp_path):
     fit(tmp_path / "a", seed=3)
     fit(tmp_path / "b", seed=3)
-    first = training_log.read_history(tmp_path / "a" / "tiny-run")
-    second = training_log.read_history(tmp_path / "b" / "tiny-run")
+    first = run_files.read_history(tmp_path / "a" / "tiny-run")
+    second = run_files.read_history(tmp_path / "b" / "tiny-run")
     for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert [row[column] for row in first] == pytest.approx([row[column] for row in second],
                                                                rel=1e-6)
@@ -120,11 +120,11 @@ def test_same_seed_gives_the_same_history(tmp_path):
 
 def test_a_complete_run_is_kept_unless_overwrite_is_asked(tmp_path):
     fit(tmp_path, epochs=3)
-    with pytest.raises(training_log.RunError, match="is complete .*it is kept.*overwrite=True"):
+    with pytest.raises(errors.RunError, match="is complete .*it is kept.*overwrite=True"):
         fit(tmp_path, epochs=2)
-    assert [row["epoch"] for row in training_log.read_history(tmp_path / "tiny-run")] == [1, 2, 3]
+    assert [row["epoch"] for row in run_files.read_history(tmp_path / "tiny-run")] == [1, 2, 3]
     fit(tmp_path, epochs=2, overwrite=True)
-    assert [row["epoch"] for row in training_log.read_history(tmp_path / "tiny-run")] == [1, 2]
+    assert [row["epoch"] for row in run_files.read_history(tmp_path / "tiny-run")] == [1, 2]
     assert sorted(os.listdir(tmp_path)) == ["tiny-run"]  # no staging folder or lock left
 
 
@@ -136,9 +136,9 @@ def test_invalid_run_names_are_refused(tmp_path, name):
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "summary.json"
-    training_log.atomic_write_text(path, json.dumps({"old": True}))
+    run_files.atomic_write_text(path, json.dumps({"old": True}))
     with pytest.raises(RuntimeError):
-        with training_log.atomic_path(path) as temporary:
+        with run_files.atomic_path(path) as temporary:
             temporary.write_text("half")
             raise RuntimeError("disk full")
     assert json.loads(path.read_text()) == {"old": True}
@@ -148,20 +148,20 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 def test_record_evaluation_adds_to_summary(tmp_path):
     fit(tmp_path, epochs=1)
     summary = training_log.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
-    assert training_log.read_summary(tmp_path / "tiny-run")["evaluation"] == summary["evaluation"]
+    assert run_files.read_summary(tmp_path / "tiny-run")["evaluation"] == summary["evaluation"]
     assert summary["evaluation"] == {"accuracy": 0.5, "loss": 1.0, "examples": 16,
                                      "validation": "test"}
 
 
 def test_a_run_records_its_validation_set_and_its_size(tmp_path):
     fit(tmp_path, epochs=1)
-    summary = training_log.read_summary(tmp_path / "tiny-run")
+    summary = run_files.read_summary(tmp_path / "tiny-run")
     assert summary["validation"] == "test" and summary["parameters"]["validation"] == "test"
     assert summary["validation_examples"] == 16
 
 
 def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(training_log.LOGS_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(logs_folder.LOGS_ENV_VAR, str(tmp_path))
     assert training_log.run_directory("r") == tmp_path / "r"
 
 

@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import notebook_runner, notebooks
+from cnn_course.runs import notebook_runner, notebooks, parameters
 
 
 def make_notebook(path, parameters_source, body="result = epochs * 2", tagged_cells=1):
@@ -29,13 +29,13 @@ def notebook(tmp_path):
 
 
 def test_parameters_are_read_from_the_tagged_cell(notebook):
-    assert notebook_runner.notebook_parameters(notebook) == {
+    assert parameters.notebook_parameters(notebook) == {
         "run_name": "demo", "epochs": 2, "learning_rate": 0.1, "sample": True, "note": None}
 
 
 def test_unknown_parameter_lists_the_valid_ones(notebook):
-    with pytest.raises(notebook_runner.NotebookParameterError) as caught:
-        notebook_runner.check_parameters(notebook, {"epoch": 3})
+    with pytest.raises(parameters.NotebookParameterError) as caught:
+        parameters.check_parameters(notebook, {"epoch": 3})
     message = str(caught.value)
     assert "Unknown parameter ['epoch']" in message
     assert "epochs=2" in message and "learning_rate=0.1" in message
@@ -46,12 +46,12 @@ def test_unknown_parameter_lists_the_valid_ones(notebook):
     [("epochs", "three"), ("epochs", 2.5), ("sample", 1), ("epochs", True)],
 )
 def test_wrong_type_is_refused(notebook, name, value):
-    with pytest.raises(notebook_runner.NotebookParameterError, match=f"Parameter '{name}'.*expects"):
-        notebook_runner.check_parameters(notebook, {name: value})
+    with pytest.raises(parameters.NotebookParameterError, match=f"Parameter '{name}'.*expects"):
+        parameters.check_parameters(notebook, {name: value})
 
 
 def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
-    checked = notebook_runner.check_parameters(notebook, {"learning_rate": 1, "note": [1, 2]})
+    checked = parameters.check_parameters(notebook, {"learning_rate": 1, "note": [1, 2]})
     assert checked == {"learning_rate": 1.0, "note": [1, 2]}
     assert isinstance(checked["learning_rate"], float)
 
@@ -59,13 +59,13 @@ def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
 def test_two_parameters_cells_are_refused(tmp_path):
     path = make_notebook(tmp_path / "two.ipynb", "epochs = 1", tagged_cells=2)
     with pytest.raises(ValueError, match="has 2 cells tagged 'parameters'; expected exactly 1"):
-        notebook_runner.notebook_parameters(path)
+        parameters.notebook_parameters(path)
 
 
 def test_computed_parameter_is_refused(tmp_path):
     path = make_notebook(tmp_path / "computed.ipynb", "epochs = 2 * 10")
     with pytest.raises(ValueError, match="'epochs' must be a literal"):
-        notebook_runner.notebook_parameters(path)
+        parameters.notebook_parameters(path)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_computed_parameter_is_refused(tmp_path):
      ("None", None), ("[1, 2]", [1, 2]), ("mnist", "mnist")],
 )
 def test_command_line_values_are_parsed(text, value):
-    assert notebook_runner.parse_value(text) == value
+    assert parameters.parse_value(text) == value
 
 
 def test_cli_reports_an_unknown_parameter_and_exits_2(notebook, capsys, tmp_path):
@@ -102,17 +102,33 @@ def test_run_notebook_executes_into_the_run_folder(notebook, tmp_path):
     assert len(injected) == 1 and "epochs = 5" in injected[0].source
 
 
+def test_run_notebook_checks_its_input_once_and_asks_the_run_rules_once(notebook, tmp_path,
+                                                                        monkeypatch):
+    calls = []
+    for name in ("check_parameters", "choose_logs_dir"):
+        original = getattr(notebook_runner, name)
+        monkeypatch.setattr(notebook_runner, name,
+                            lambda *args, _original=original, _name=name, **kwargs: (
+                                calls.append(_name), _original(*args, **kwargs))[1])
+    original_target = notebook_runner.RunDir.training_target
+    monkeypatch.setattr(notebook_runner.RunDir, "training_target",
+                        lambda self, *args, **kwargs: (calls.append("training_target"),
+                                                       original_target(self, *args, **kwargs))[1])
+    notebook_runner.run_notebook(notebook, logs_dir=tmp_path / "logs", log_output=False)
+    assert sorted(calls) == ["check_parameters", "choose_logs_dir", "training_target"]
+
+
 @pytest.mark.parametrize("variant, message", [
     ("lenet5", r"unknown model 'lenet5'\. Models for its dataset \(fashion_mnist\): \[.*'lenet'"),
     ("all_cnn_c", r"'all_cnn_c' is built for cifar10, but the notebook trains on fashion_mnist"),
 ])
 def test_a_model_variant_for_another_dataset_is_refused_before_the_kernel(variant, message):
     notebook = notebooks.resolve("classic_architectures")
-    with pytest.raises(notebook_runner.NotebookParameterError, match=message):
-        notebook_runner.check_parameters(notebook, {"model_variant": variant})
+    with pytest.raises(parameters.NotebookParameterError, match=message):
+        parameters.check_parameters(notebook, {"model_variant": variant})
 
 
 def test_a_model_variant_of_the_notebooks_dataset_passes():
     notebook = notebooks.resolve("classic_architectures")
-    checked = notebook_runner.check_parameters(notebook, {"model_variant": "alexnet"})
+    checked = parameters.check_parameters(notebook, {"model_variant": "alexnet"})
     assert checked == {"model_variant": "alexnet"}

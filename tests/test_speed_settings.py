@@ -7,8 +7,9 @@ import pytest
 
 from cnn_course import models
 from cnn_course.models import recipes, training
-from cnn_course.runs import training_log
-from cnn_course.runs.run_folder import RunError, check_argument
+from cnn_course.runs import run_files, training_log
+from cnn_course.runs.errors import RunError
+from cnn_course.runs.parameters import check_argument
 from tests.helpers import fit_tiny_run, tiny_images
 
 
@@ -21,7 +22,7 @@ def mixed_bfloat16():
 
 def test_float32_run_records_its_speed_settings(tmp_path):
     fit_tiny_run(tmp_path, epochs=1)
-    speed = training_log.read_summary(tmp_path / "tiny-run")["speed"]
+    speed = run_files.read_summary(tmp_path / "tiny-run")["speed"]
     assert speed == {"precision": "float32", "steps_per_execution": 1,
                      "jit_compile": keras.backend.backend() == "jax"}
 
@@ -33,7 +34,7 @@ def test_mixed_bfloat16_run_completes_and_records_it(tmp_path, mixed_bfloat16):
     x, y = tiny_images(64, size=28)
     training_log.fit_logged(model, x, y, validation_data=(x, y), run_name="bf16",
                             epochs=2, batch_size=16, logs_dir=tmp_path, verbose=0)
-    summary = training_log.read_summary(tmp_path / "bf16")
+    summary = run_files.read_summary(tmp_path / "bf16")
     assert summary["status"] == "complete"
     assert summary["speed"]["precision"] == "mixed_bfloat16"
     assert summary["speed"]["steps_per_execution"] == 4

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cnn_course.runs import notebooks, report, sweep, training_log
+from cnn_course.runs import notebooks, report, run_files, sweep
 
 CLI = [sys.executable, "-m", "cnn_course"]
 # The engine does not depend on the backend (each run is its own process): real sweeps run in
@@ -86,7 +86,7 @@ def test_local_sweep_of_three_seeds_on_two_workers(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     names = [f"quickstart-epochs2-seed{seed}" for seed in range(3)]
     for name in names:
-        assert training_log.read_summary(tmp_path / name)["status"] == "complete"
+        assert run_files.read_summary(tmp_path / name)["status"] == "complete"
     assert "3/3 complete" in result.stdout
     assert "quickstart-epochs2  test (sample)  3" in result.stdout
     again = subprocess.run(sweep_command(tmp_path, "--workers", "2"), capture_output=True,
@@ -102,9 +102,9 @@ def test_a_point_whose_run_fails_leaves_a_failed_run_and_the_others_complete(tmp
                              "-p", "epochs", "2", "--workers", "2", "--logs-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 1
-    assert training_log.read_summary(tmp_path / "quickstart-datasetmnist-epochs2")["status"] == \
+    assert run_files.read_summary(tmp_path / "quickstart-datasetmnist-epochs2")["status"] == \
         "complete"
-    failed = training_log.read_summary(tmp_path / "quickstart-datasetcifar10-epochs2")
+    failed = run_files.read_summary(tmp_path / "quickstart-datasetcifar10-epochs2")
     assert failed["status"] == "failed" and "cell" in failed["error"]
     assert "1/2 failed" in result.stdout or "2/2 failed" in result.stdout
 
@@ -153,7 +153,7 @@ def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     for seed in range(3):
         run = logs / f"quickstart-epochs2-seed{seed}"
-        assert training_log.read_summary(run)["status"] == "complete"
+        assert run_files.read_summary(run)["status"] == "complete"
         assert (run / "model.keras").is_file() and not (run / "backup").exists()
     for name in ("w1", "w2"):  # the workers trained in folders of their own
         assert not list((tmp_path / name).rglob("summary.json"))
@@ -179,5 +179,5 @@ def test_a_worker_killed_mid_run_does_not_lose_its_run(tmp_path, cluster):
     assert sweep_process.returncode == 0, out[-2000:] + err[-2000:]
     assert "retry quickstart-epochs12-seed" in out
     for seed in range(2):
-        assert training_log.read_summary(logs / f"quickstart-epochs12-seed{seed}")["status"] == \
+        assert run_files.read_summary(logs / f"quickstart-epochs12-seed{seed}")["status"] == \
             "complete"

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
-from cnn_course.runs import run_folder
+from cnn_course.runs import run_files, run_folder
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
-RUN_FILE_LINKS = (run_folder.HISTORY_FILE, run_folder.TRAIN_LOG_FILE, run_folder.SUMMARY_FILE,
-                  run_folder.MODEL_FILE, run_folder.CURVES_FILE)
+RUN_FILE_LINKS = (run_files.HISTORY_FILE, run_files.TRAIN_LOG_FILE, run_files.SUMMARY_FILE,
+                  run_files.MODEL_FILE, run_files.CURVES_FILE)
 
 
 def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
@@ -54,7 +54,7 @@ def _link(run_dir: Path, base: Path, name: str) -> str:
 
 def last_epochs_minimum(run_dir: Path, count: int = 3) -> float | None:
     """The lowest validation accuracy over the last `count` epochs (does a run *hold*)."""
-    values = [row.get("val_accuracy") for row in run_folder.read_history(run_dir)[-count:]]
+    values = [row.get("val_accuracy") for row in run_files.read_history(run_dir)[-count:]]
     values = [value for value in values if value is not None]
     return min(values) if values else None
 
@@ -256,7 +256,7 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     lines = []
     for run_dir, summary in sorted(runs, key=lambda run: bool(run[1].get("sample"))):
         model_name = summary.get("model_name")
-        table = run_dir / run_folder.MODEL_TABLE_FILE
+        table = run_dir / run_files.MODEL_TABLE_FILE
         if model_name in shown or not table.is_file():
             continue
         shown.add(model_name)
@@ -270,7 +270,7 @@ def comparison_histories(runs: list[tuple[Path, dict]]) -> dict[str, list[dict]]
     """Plot label → history rows of the full-data runs (no samples) that have a history."""
     histories = {}
     for run_dir, summary in runs:
-        rows = [] if summary.get("sample") else run_folder.read_history(run_dir)
+        rows = [] if summary.get("sample") else run_files.read_history(run_dir)
         if rows:
             histories[f"{summary['run_name']} ({summary.get('params', 0):,} params)"] = rows
     return histories
@@ -287,7 +287,7 @@ def write_comparison_plot(histories: dict[str, list[dict]], path: Path, title: s
     from cnn_course import plots
 
     figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
-    with run_folder.atomic_path(path) as temporary:
+    with run_files.atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
 
@@ -531,8 +531,8 @@ def update_readme(
     readme_path = Path(readme_path)
     head, _, tail = _split_readme(readme_path)
     section = headline_section(logs_dir, readme_path.parent)
-    run_folder.atomic_write_text(details_path(logs_dir), details_page(logs_dir))
-    run_folder.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
+    run_files.atomic_write_text(details_path(logs_dir), details_page(logs_dir))
+    run_files.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
 
 

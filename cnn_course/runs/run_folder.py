@@ -1,183 +1,40 @@
-"""The files of a logged run, read and written without Keras (so `cnn-course report` and
-other tools stay light): atomic writes, `history.csv`, `train.log` lines, `summary.json`, and
-`RunDir`, the one owner of a run folder's file names, state, lock and checkpoint."""
+"""`RunDir`: a run folder's state, lock, checkpoint and staging, and the run rules (a complete
+run is kept unless overwrite; a run resumes only unchanged) that every caller asks it."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import dataclasses
-import io
 import json
-import math
 import os
-import re
 import shutil
 import socket
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnn_course import data
-
-HISTORY_COLUMNS = (
-    "epoch",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "epoch_seconds",
+from cnn_course.runs.errors import RunError, RunLockedError
+from cnn_course.runs.logs_folder import MAX_RUN_NAME_LENGTH, RUN_NAME_PATTERN, check_run_name
+from cnn_course.runs.run_files import (
+    BACKUP_DIR_NAME,
+    BACKUP_METADATA_FILE,
+    BACKUP_WEIGHTS_FILE,
+    CURVES_FILE,
+    HISTORY_FILE,
+    MODEL_FILE,
+    MODEL_TABLE_FILE,
+    RUN_FILES,
+    SUMMARY_FILE,
+    TENSORBOARD_DIR_NAME,
+    TRAIN_LOG_FILE,
+    read_history,
+    read_summary,
+    write_json,
 )
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yields a temporary path beside `path` (same suffix); moves it into place on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
-    )
-    os.close(handle)
-    os.unlink(temporary)  # some writers (Keras) refuse to overwrite
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Writes `text` to `path` so that readers see the old or the new file, never half."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def read_history(run_dir: str | os.PathLike) -> list[dict]:
-    """The rows of a run's `history.csv`, numbers parsed; [] when there is none."""
-    path = Path(run_dir) / HISTORY_FILE
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        {key: (int(value) if key == "epoch" else _number(value)) for key, value in row.items()}
-        for row in rows
-    ]
-
-
-def read_summary(run_dir: str | os.PathLike) -> dict:
-    """A run's `summary.json`."""
-    return json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
-
-
-def history_csv(rows: Sequence[Mapping[str, float]]) -> str:
-    """The CSV text of history rows: the standard columns first, any extra metrics after."""
-    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _format_number(row.get(key)) for key in writer.fieldnames})
-    return buffer.getvalue()
-
-
-def keras_log_lines(row: Mapping[str, float], epochs: int, steps: int | None) -> str:
-    """One epoch as Keras' `fit(verbose=2)` prints it (two lines)."""
-    seconds = row.get("epoch_seconds") or 0.0
-    parts = [f"{steps}/{steps}" if steps else "-", f"{seconds:.0f}s"]
-    if steps:
-        parts.append(f"{1000 * seconds / steps:.0f}ms/step")
-    metrics = sorted(key for key in row if key not in ("epoch", "epoch_seconds", "learning_rate"))
-    for key in [*metrics, "learning_rate"]:
-        value = row.get(key)
-        if value is None:
-            continue  # a metric this epoch does not have (NaN is shown: it is the news)
-        parts.append(f"{key}: {value:.4e}" if key == "learning_rate" else f"{key}: {value:.4f}")
-    return f"Epoch {row['epoch']}/{epochs}\n" + " - ".join(parts) + "\n"
-
-
-def summarize_history(rows: Sequence[Mapping[str, float]]) -> dict:
-    """Best and final validation accuracy, training time, from history rows."""
-    if not rows:
-        return {}
-    result = {
-        "train_time_s": round(sum(row.get("epoch_seconds") or 0.0 for row in rows), 2),
-        "mean_epoch_s": round(
-            sum(row.get("epoch_seconds") or 0.0 for row in rows) / len(rows), 2
-        ),
-    }
-    scored = [row for row in rows if _finite(row.get("val_accuracy"))]
-    if scored:
-        best = max(scored, key=lambda row: row["val_accuracy"])
-        result.update(
-            best_val_accuracy=best["val_accuracy"],
-            best_epoch=best["epoch"],
-            final_val_accuracy=rows[-1].get("val_accuracy"),
-            final_val_loss=rows[-1].get("val_loss"),
-        )
-    return result
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _number(text: str) -> float | None:
-    return None if text in ("", None) else float(text)
-
-
-def _format_number(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
-
-
-# --- The run folder: one owner for its file names, its state, its lock and its checkpoint. ---
-
-SUMMARY_FILE = "summary.json"
-HISTORY_FILE = "history.csv"
-TRAIN_LOG_FILE = "train.log"
-MODEL_FILE = "model.keras"
-MODEL_TABLE_FILE = "model.md"
-CURVES_FILE = "curves.png"
-# Files a run writes itself; a fresh run removes earlier copies of exactly these.
-RUN_FILES = (HISTORY_FILE, TRAIN_LOG_FILE, SUMMARY_FILE, MODEL_FILE, MODEL_TABLE_FILE, CURVES_FILE)
-BACKUP_DIR_NAME = "backup"
-# What Keras' BackupAndRestore writes into the backup folder after each epoch.
-TENSORBOARD_DIR_NAME = "tensorboard"  # event files: `tensorboard --logdir logs/` finds every run
-BACKUP_WEIGHTS_FILE = "latest.weights.h5"
-BACKUP_METADATA_FILE = "training_metadata.json"
 
 RUNNING, INTERRUPTED, FAILED, COMPLETE = "running", "interrupted", "failed", "complete"
 STATES = (RUNNING, INTERRUPTED, FAILED, COMPLETE)
-RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-MAX_RUN_NAME_LENGTH = 100
-RUN_CONTEXT_ENV_VAR = "CNN_COURSE_RUN_CONTEXT"
-LOGS_ENV_VAR = "CNN_COURSE_LOGS_DIR"
 # Parameters that say where a run goes, not how it trains: not compared when resuming.
 PLACEMENT_PARAMETERS = ("run_name", "logs_dir")
-
-
-def resolve_logs_dir(logs_dir: str | os.PathLike | None = None) -> Path:
-    """Where runs go: `logs_dir`, else `$CNN_COURSE_LOGS_DIR`, else the project's `logs/`.
-
-    The project's `logs/` is found from the working directory (a notebook runs in
-    `notebooks/`); outside the project it is `./logs`.
-    """
-    if logs_dir is not None:
-        return Path(logs_dir).expanduser().resolve()
-    if os.environ.get(LOGS_ENV_VAR):
-        return Path(os.environ[LOGS_ENV_VAR]).expanduser().resolve()
-    from cnn_course.runs.environment import project_root
-
-    root = project_root()
-    return (root / "logs") if root else Path("logs").resolve()
 
 
 def parameter_differences(before: Mapping, after: Mapping) -> list[str]:
@@ -185,71 +42,6 @@ def parameter_differences(before: Mapping, after: Mapping) -> list[str]:
     values."""
     return [f"{name}: {before[name]!r} -> {after[name]!r}" for name in sorted(set(before) & set(after))
             if name not in PLACEMENT_PARAMETERS and before[name] != after[name]]
-
-
-class RunError(ValueError):
-    """A run folder cannot be used as asked; the message says why and what to do."""
-
-
-class RunLockedError(RunError):
-    """Another live process holds the run."""
-
-
-def check_run_name(run_name: object) -> str:
-    """The run name, if it is a plain folder name of at most `MAX_RUN_NAME_LENGTH` characters."""
-    if (not isinstance(run_name, str) or not RUN_NAME_PATTERN.match(run_name)
-            or len(run_name) > MAX_RUN_NAME_LENGTH):
-        shown = run_name if not isinstance(run_name, str) or len(run_name) <= 40 else (
-            f"{run_name[:37]}... ({len(run_name)} characters)")
-        raise RunError(
-            f"Invalid run name: {shown!r}. Use 1 to {MAX_RUN_NAME_LENGTH} letters, digits, '.', "
-            f"'_' and '-', starting with a letter or digit (it becomes a folder name under "
-            f"logs/), e.g. 'mnist_net-seed1'."
-        )
-    return run_name
-
-
-def write_json(path: str | os.PathLike, data: Mapping) -> None:
-    """Strict JSON, atomically: NaN and infinities become null and their keys are listed under
-    `non_finite`, so every JSON parser reads the file and nothing is hidden."""
-    non_finite: list[str] = []
-
-    def clean(value, key):
-        if isinstance(value, float) and not math.isfinite(value):
-            non_finite.append(key)
-            return None
-        if isinstance(value, Mapping):
-            return {name: clean(item, f"{key}.{name}" if key else name)
-                    for name, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(item, f"{key}[{index}]") for index, item in enumerate(value)]
-        return value
-
-    cleaned = clean({name: item for name, item in data.items() if name != "non_finite"}, "")
-    if non_finite:
-        cleaned["non_finite"] = non_finite
-    atomic_write_text(path, json.dumps(cleaned, indent=2, allow_nan=False) + "\n")
-
-
-@dataclasses.dataclass(frozen=True)
-class RunContext:
-    """What the runner hands a notebook's kernel (one channel: an environment variable): the
-    run's name, the folder to write (the run's own, or its staging folder when a complete run
-    is being replaced), the notebook, and every checked parameter with defaults merged."""
-
-    run_name: str
-    run_dir: str
-    notebook: str
-    parameters: dict
-    logs_dir: str
-
-    def to_environment(self) -> dict[str, str]:
-        return {RUN_CONTEXT_ENV_VAR: json.dumps(dataclasses.asdict(self))}
-
-    @classmethod
-    def from_environment(cls) -> RunContext | None:
-        text = os.environ.get(RUN_CONTEXT_ENV_VAR)
-        return cls(**json.loads(text)) if text else None
 
 
 class RunDir:
@@ -600,45 +392,3 @@ def _process_alive(pid) -> bool:
     except PermissionError:
         return True
     return True
-
-
-# --- Training arguments: one rule per name, asked by the runner (before a kernel starts) and by
-# fit_logged (for notebooks run by hand). ---
-
-ARGUMENT_RULES: dict[str, tuple[object, str]] = {
-    "epochs": (lambda value: value >= 1, "at least 1"),
-    "batch_size": (lambda value: value >= 1, "at least 1"),
-    "seed": (lambda value: 0 <= value < 2**32, "between 0 and 2**32 - 1"),
-    "learning_rate": (lambda value: value > 0, "greater than 0"),
-    "max_learning_rate": (lambda value: value > 0, "greater than 0"),
-    "weight_decay": (lambda value: value >= 0, "at least 0"),
-    "dropout": (lambda value: 0 <= value < 1, "in [0, 1)"),
-    "label_smoothing": (lambda value: 0 <= value < 1, "in [0, 1)"),
-    "steps_per_execution": (lambda value: value >= 1, "at least 1"),
-}
-
-# Parameters that take one of a few names.
-ARGUMENT_CHOICES: dict[str, tuple[str, ...]] = {
-    "validation": data.VALIDATION_SETS,
-    # Keras dtype policies: float32, or mixed precision (bf16 on GPUs and TPUs; float16 with
-    # loss scaling, which Keras adds by itself). The class scores stay float32 (models' last layer).
-    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
-}
-
-
-def check_argument(name: str, value: object) -> None:
-    """Raises `RunError` when `value` breaks the rule for `name` (names without a rule, and
-    None meaning "the default", pass)."""
-    if name == "run_name" and value is not None:
-        check_run_name(value)
-        return
-    if name in ARGUMENT_CHOICES and value is not None:
-        if value not in ARGUMENT_CHOICES[name]:
-            raise RunError(f"{name} must be one of {list(ARGUMENT_CHOICES[name])}; "
-                           f"received {value!r}.")
-        return
-    if name not in ARGUMENT_RULES or value is None or isinstance(value, bool):
-        return
-    rule, words = ARGUMENT_RULES[name]
-    if not isinstance(value, (int, float)) or not rule(value):
-        raise RunError(f"{name} must be {words}; received {value!r}.")

@@ -36,7 +36,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from cnn_course.runs.run_folder import COMPLETE, RunDir, RunError, check_run_name
+from cnn_course.runs.errors import RunError
+from cnn_course.runs.logs_folder import check_run_name
+from cnn_course.runs.run_folder import COMPLETE, RunDir
 
 EVENT_TOPIC = "cnn-course-sweep"
 RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
@@ -63,7 +65,7 @@ class Point:
 
 def parse_values(text: str) -> list:
     """`"0..4"` -> [0, 1, 2, 3, 4]; `"a,b"` -> each value read as `cnn-course run -p` reads it."""
-    from cnn_course.runs.notebook_runner import parse_value
+    from cnn_course.runs.parameters import parse_value
 
     match = RANGE.match(text.strip())
     if match:
@@ -113,16 +115,16 @@ def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
 def check_points(notebook: Path, points: Sequence[Point], logs_dir: Path) -> None:
     """Every point's parameters against the notebook's cell and rules, before anything runs:
     the first bad one raises (one line, naming the point)."""
-    from cnn_course.runs import notebook_runner
+    from cnn_course.runs import parameters
 
-    specs = notebook_runner.notebook_parameter_specs(notebook)
+    specs = parameters.notebook_parameter_specs(notebook)
     if "run_name" not in specs:
         raise ValueError(f"Notebook {notebook.name} logs no run (it has no run_name parameter); "
                          f"only training notebooks can be swept.")
     for point in points:
         check_run_name(point.run_name)
         try:
-            notebook_runner.check_parameters(notebook, point.parameters, specs)
+            parameters.check_parameters(notebook, point.parameters, specs)
         except ValueError as error:
             raise ValueError(f"Point {point.run_name}: {error}") from None
 
@@ -151,7 +153,7 @@ def run_point(notebook_name: str, point: Point, logs_dir: str | None, overwrite:
     command = [python or sys.executable, "-m", "cnn_course", "run", notebook_name,
                "--logs-dir", str(target), "-p", "run_name", point.run_name]
     for name, value in point.parameters.items():
-        command += ["-p", name, repr(value)]  # read back by notebook_runner.parse_value
+        command += ["-p", name, repr(value)]  # read back by parameters.parse_value
     if overwrite:
         command.append("--overwrite")
     result = subprocess.run(command, capture_output=True, text=True, preexec_fn=_die_with_parent)

@@ -1,7 +1,7 @@
 """Logged training runs: one call that every training notebook uses.
 
 `fit_logged(model, ...)` trains with a checkpoint (Keras' `BackupAndRestore`) and writes the
-run folder (`run_folder.RunDir`, which owns its file names and states):
+run folder (`run_folder.RunDir`, which owns its state; `run_files` its file names and formats):
 
 - `history.csv`: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy,
   learning_rate, epoch_seconds);
@@ -37,29 +37,17 @@ import keras
 import numpy as np
 
 from cnn_course.runs import environment
-from cnn_course.runs.run_folder import (  # noqa: F401  (re-exported: the run's file API)
-    BACKUP_DIR_NAME,
-    COMPLETE,
-    FAILED,
-    HISTORY_COLUMNS,
-    LOGS_ENV_VAR,
-    PLACEMENT_PARAMETERS,
-    RUN_FILES,
-    RunContext,
-    RunDir,
-    RunError,
+from cnn_course.runs.logs_folder import resolve_logs_dir
+from cnn_course.runs.parameters import check_argument
+from cnn_course.runs.run_context import RunContext
+from cnn_course.runs.run_folder import COMPLETE, FAILED, PLACEMENT_PARAMETERS, RunDir
+from cnn_course.runs.run_files import (
     atomic_path,
     atomic_write_text,
-    check_argument,
     history_csv,
     keras_log_lines,
-    parameter_differences,
-    read_history,
-    read_summary,
-    resolve_logs_dir,
     summarize_history,
 )
-
 
 
 class TrainingDivergedError(RuntimeError):

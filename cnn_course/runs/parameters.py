@@ -1,0 +1,268 @@
+"""A notebook's parameters: the `parameters`-tagged cell's small type language (`name[:
+annotation] = literal  # comment`), command-line values, and the argument rules (epochs >= 1,
+validation in test|holdout, ...) that the runner asks before a kernel starts and `fit_logged`
+asks for notebooks run by hand."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import io
+import os
+import tokenize
+from collections.abc import Mapping
+from pathlib import Path
+
+from cnn_course import data
+from cnn_course.runs.errors import RunError
+from cnn_course.runs.logs_folder import check_run_name
+
+# Types a parameter annotation may name (a parameters cell holds literals only).
+ANNOTATION_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
+                    "dict": dict, "None": type(None)}
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook the runner can execute."""
+
+
+class NotebookParameterError(ValueError):
+    """A parameter passed to a notebook is unknown, of the wrong type or out of range."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """One line of a parameters cell: `name[: annotation] = default  # comment`."""
+
+    name: str
+    default: object
+    types: tuple[type, ...] | None  # None: any type (a None default without annotation)
+    comment: str = ""
+
+    @property
+    def type_name(self) -> str:
+        if self.types is None:
+            return "any"
+        return " | ".join("None" if kind is type(None) else kind.__name__ for kind in self.types)
+
+
+def read_notebook(notebook_path: str | os.PathLike):
+    """The notebook at `notebook_path` (an `nbformat.NotebookNode`); `NotebookError` (one
+    line) when it is not one."""
+    import nbformat  # only here: training (fit_logged) asks the rules without nbformat
+
+    path = Path(notebook_path)
+    if not path.is_file():
+        raise NotebookError(f"Notebook not found: {path}")
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises JSON, schema and key errors
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise NotebookError(f"{path} is not a Jupyter notebook ({type(error).__name__}"
+                            f"{': ' + reason if reason else ''}).") from None
+
+
+def parameters_cell(notebook_path: str | os.PathLike):
+    """The notebook's single `parameters`-tagged cell."""
+    notebook = read_notebook(notebook_path)
+    tagged = [
+        cell for cell in notebook.cells if "parameters" in cell.get("metadata", {}).get("tags", [])
+    ]
+    if len(tagged) != 1:
+        raise NotebookError(
+            f"Notebook {notebook_path} has {len(tagged)} cells tagged 'parameters'; expected "
+            f"exactly 1 (papermill injects the new values after it)."
+        )
+    return tagged[0]
+
+
+def notebook_parameter_specs(notebook_path: str | os.PathLike) -> dict[str, Parameter]:
+    """Name → `Parameter` of the parameters cell, which must hold `name = literal` lines
+    (optionally annotated: `dropout: float | None = None`), each with an optional comment."""
+    source = parameters_cell(notebook_path).source
+    comments = _line_comments(source)
+    specs: dict[str, Parameter] = {}
+    for statement in ast.parse(source).body:
+        targets = (
+            statement.targets if isinstance(statement, ast.Assign)
+            else [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value
+            else []
+        )
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            raise NotebookError(
+                f"Notebook {notebook_path}: the parameters cell must hold only `name = literal` "
+                f"lines; found: {ast.unparse(statement)!r}"
+            )
+        name = targets[0].id
+        try:
+            default = ast.literal_eval(statement.value)
+        except ValueError:
+            raise NotebookError(
+                f"Notebook {notebook_path}: parameter {name!r} must be a literal; found "
+                f"{ast.unparse(statement.value)!r}. Derive values in the next cell."
+            ) from None
+        if isinstance(statement, ast.AnnAssign):
+            types = _annotation_types(statement.annotation, name, notebook_path)
+        else:
+            types = None if default is None else (type(default),)
+        specs[name] = Parameter(name, default, types, comments.get(statement.lineno, ""))
+    return specs
+
+
+def notebook_parameters(notebook_path: str | os.PathLike) -> dict[str, object]:
+    """Name → default value of the notebook's parameters cell."""
+    return {name: spec.default for name, spec in notebook_parameter_specs(notebook_path).items()}
+
+
+def _line_comments(source: str) -> dict[int, str]:
+    comments = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token.string.lstrip("#").strip()
+    return comments
+
+
+def _annotation_types(annotation: ast.expr, name: str, notebook_path) -> tuple[type, ...]:
+    parts = []
+    while isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        parts.append(annotation.right)
+        annotation = annotation.left
+    parts.append(annotation)
+    names = [ast.unparse(part) for part in reversed(parts)]
+    unknown = [part for part in names if part not in ANNOTATION_TYPES]
+    if unknown:
+        raise NotebookError(
+            f"Notebook {notebook_path}: parameter {name!r} is annotated with {unknown}; use "
+            f"{', '.join(ANNOTATION_TYPES)} joined by '|'."
+        )
+    return tuple(ANNOTATION_TYPES[part] for part in names)
+
+
+def parse_value(text: str) -> object:
+    """A command-line value as Python: numbers, True/False/None, lists, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        pass
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    return text
+
+
+def check_parameters(
+    notebook_path: str | os.PathLike,
+    parameters: Mapping[str, object],
+    specs: Mapping[str, Parameter] | None = None,
+) -> dict[str, object]:
+    """Validates names, types and ranges against the parameters cell; returns the checked
+    values. An int is accepted where a float is expected, and a string that reads as a number
+    where a number is (YAML reads `1e-3` as a string)."""
+    specs = notebook_parameter_specs(notebook_path) if specs is None else specs
+    unknown = sorted(set(parameters) - set(specs))
+    if unknown:
+        valid = ", ".join(f"{name}={spec.default!r}" for name, spec in specs.items())
+        raise NotebookParameterError(
+            f"Unknown parameter{'s' if len(unknown) > 1 else ''} {unknown} for notebook "
+            f"{Path(notebook_path).name}. Valid parameters (with defaults): {valid}"
+        )
+    checked = {}
+    for name, value in parameters.items():
+        checked[name] = _coerce(specs[name], value, notebook_path)
+        try:
+            check_argument(name, checked[name])
+        except RunError as error:
+            raise NotebookParameterError(
+                f"Parameter {name!r} of notebook {Path(notebook_path).name}: {error}") from None
+    if "model_variant" in checked and "model_variant" in specs:
+        check_model_variant(checked["model_variant"], specs["model_variant"].default,
+                            notebook_path)
+    return checked
+
+
+def check_model_variant(name: object, default: object, notebook_path) -> None:
+    """A notebook's `model_variant` must be a registered model built for the notebook's
+    dataset (the dataset of its default model). Imports Keras, so only when one is named."""
+    from cnn_course.runs import environment
+
+    with environment.native_stderr_silenced():
+        from cnn_course import models
+
+    if not isinstance(default, str) or default not in models.MODELS:
+        return
+    dataset = models.dataset_of(default)
+    fitting = sorted(model for model in models.MODELS if models.dataset_of(model) == dataset)
+    where = f"Parameter 'model_variant' of notebook {Path(notebook_path).name}"
+    if name not in models.MODELS:
+        raise NotebookParameterError(
+            f"{where}: unknown model {name!r}. Models for its dataset ({dataset}): {fitting}.")
+    if models.dataset_of(name) != dataset:
+        raise NotebookParameterError(
+            f"{where}: {name!r} is built for {models.dataset_of(name)}, but the notebook "
+            f"trains on {dataset}. Models for {dataset}: {fitting}.")
+
+
+def _coerce(spec: Parameter, value: object, notebook_path) -> object:
+    if spec.types is None:
+        return value
+    if isinstance(value, str) and str not in spec.types and (
+            {int, float} & set(spec.types)):
+        value = parse_value(value)  # '1e-3' from YAML, '5' from a file of strings
+    for expected in spec.types:
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if expected is str and spec.types == (str,) and isinstance(value, (int, float)) and (
+                not isinstance(value, bool)):
+            return str(value)
+        if isinstance(value, expected) and (expected is bool) == isinstance(value, bool):
+            return value
+    raise NotebookParameterError(
+        f"Parameter {spec.name!r} of notebook {Path(notebook_path).name} expects a value of type "
+        f"{spec.type_name} (default {spec.default!r}); received {value!r} of type "
+        f"{type(value).__name__}."
+    )
+
+
+
+# --- Training arguments: one rule per name, asked by the runner (before a kernel starts) and by
+# fit_logged (for notebooks run by hand). ---
+
+ARGUMENT_RULES: dict[str, tuple[object, str]] = {
+    "epochs": (lambda value: value >= 1, "at least 1"),
+    "batch_size": (lambda value: value >= 1, "at least 1"),
+    "seed": (lambda value: 0 <= value < 2**32, "between 0 and 2**32 - 1"),
+    "learning_rate": (lambda value: value > 0, "greater than 0"),
+    "max_learning_rate": (lambda value: value > 0, "greater than 0"),
+    "weight_decay": (lambda value: value >= 0, "at least 0"),
+    "dropout": (lambda value: 0 <= value < 1, "in [0, 1)"),
+    "label_smoothing": (lambda value: 0 <= value < 1, "in [0, 1)"),
+    "steps_per_execution": (lambda value: value >= 1, "at least 1"),
+}
+
+# Parameters that take one of a few names.
+ARGUMENT_CHOICES: dict[str, tuple[str, ...]] = {
+    "validation": data.VALIDATION_SETS,
+    # Keras dtype policies: float32, or mixed precision (bf16 on GPUs and TPUs; float16 with
+    # loss scaling, which Keras adds by itself). The class scores stay float32 (models' last layer).
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
+}
+
+
+def check_argument(name: str, value: object) -> None:
+    """Raises `RunError` when `value` breaks the rule for `name` (names without a rule, and
+    None meaning "the default", pass)."""
+    if name == "run_name" and value is not None:
+        check_run_name(value)
+        return
+    if name in ARGUMENT_CHOICES and value is not None:
+        if value not in ARGUMENT_CHOICES[name]:
+            raise RunError(f"{name} must be one of {list(ARGUMENT_CHOICES[name])}; "
+                           f"received {value!r}.")
+        return
+    if name not in ARGUMENT_RULES or value is None or isinstance(value, bool):
+        return
+    rule, words = ARGUMENT_RULES[name]
+    if not isinstance(value, (int, float)) or not rule(value):
+        raise RunError(f"{name} must be {words}; received {value!r}.")
