@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import keras
 
+from cnn_course import tables
 from cnn_course.receptive_field import annotate
 
 NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
@@ -112,14 +113,6 @@ def grouped(costs: Sequence[LayerCost], groups: Mapping[str, Sequence[str]]) -> 
     return rows
 
 
-def human(value: float) -> str:
-    """1234 → '1.23K', 46764746 → '46.76M' (three significant figures at least)."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:.4g}{unit}"
-    return f"{value:g}"
-
-
 def table(model_or_costs: keras.Model | Sequence[LayerCost], skip_free: bool = True,
           format: str = "text") -> str:
     """Per-layer weights, biases, normalization parameters, MACs and FLOPs, plus the total.
@@ -130,27 +123,12 @@ def table(model_or_costs: keras.Model | Sequence[LayerCost], skip_free: bool = T
     header = ("layer", "output", "weights", "biases", "norm", "params", "MACs", "FLOPs")
     rows = [(cost.layer, "x".join(str(size) for size in cost.output_shape[1:]),
              f"{cost.weights:,}", f"{cost.biases:,}", f"{cost.normalization:,}",
-             f"{cost.params:,}", human(cost.macs), human(cost.flops)) for cost in shown]
+             f"{cost.params:,}", tables.human(cost.macs), tables.human(cost.flops)) for cost in shown]
     total = totals(costs)
     rows.append(("total", "", f"{total.weights:,}", f"{total.biases:,}",
-                 f"{total.normalization:,}", f"{total.params:,}", human(total.macs),
-                 human(total.flops)))
-    return _render(header, rows, format)
-
-
-def _render(header: Sequence[str], rows: Sequence[Sequence[str]], format: str) -> str:
-    if format == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-    if format != "text":
-        raise ValueError(f"Unknown format {format!r}: expected 'text' or 'markdown'.")
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-
-    def line(cells):
-        return "  ".join(str(cell).ljust(width) if index == 0 else str(cell).rjust(width)
-                         for index, (cell, width) in enumerate(zip(cells, widths)))
-
-    return "\n".join([line(header), *(line(row) for row in rows)])
+                 f"{total.normalization:,}", f"{total.params:,}", tables.human(total.macs),
+                 tables.human(total.flops)))
+    return tables.render(header, rows, format=format)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,4 +249,4 @@ def comparison_table(comparison: Sequence[QuotedCost], format: str = "text") -> 
     header = ("network", "row", "quantity", "lecture", "computed", "agrees")
     rows = [(item.network, item.row, item.quantity, item.quoted, f"{item.computed:,}",
              "yes" if item.agrees else "NO") for item in comparison]
-    return _render(header, rows, format)
+    return tables.render(header, rows, format=format)

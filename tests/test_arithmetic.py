@@ -45,12 +45,6 @@ def test_dilated_corr2d_spreads_the_kernel():
     assert y.shape == (3, 3) and y[0, 0] == 0 + 2 + 10 + 12
 
 
-def test_pooling_max_and_average():
-    np.testing.assert_array_equal(ar.pool2d(X, 2, stride=1), [[4, 5], [7, 8]])
-    np.testing.assert_array_equal(ar.pool2d(X, 2, stride=1, mode="avg"), [[2, 3], [5, 6]])
-    assert ar.pool2d(np.arange(16).reshape(4, 4), 2).shape == (2, 2)  # stride = window
-
-
 @pytest.mark.parametrize("n, k, padding, stride, expected", [
     (3, 3, 0, 1, 1), (3, 3, 1, 1, 3), (5, 3, 1, 2, 3), (32, 5, 0, 1, 28),
     (5, 4, 2, 1, 6), (6, 3, 1, 2, 3)])
@@ -105,13 +99,6 @@ def test_one_gigaflop_conv_layer():
     assert macs == 1_024_000_000  # ≈ 1 G multiply-accumulates ...
     assert ar.conv_flops(64, 5, 100, 100) == 2 * macs  # ... ≈ 2 GFLOPs
     assert ar.macs_to_gflops(macs) == pytest.approx(2.048)
-
-
-def test_edge_detector_shifts_and_pooling_restores():
-    example = ar.edge_shift_example()
-    assert not np.array_equal(example["y"], example["y_shifted"])
-    np.testing.assert_array_equal(example["y_shifted"][:, 1:], example["y"][:, :-1])
-    np.testing.assert_array_equal(example["pooled"], example["pooled_shifted"])
 
 
 def test_corr2d_refuses_a_kernel_larger_than_the_input():

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
 AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "assignments",
          "cli"]  # low to high
-SHARED = ["data", "project_metadata", "lesson"]
+SHARED = ["data", "project_metadata", "lesson", "tables"]
 
 
 def area_of(module: str) -> str | None:
@@ -48,3 +48,10 @@ def test_no_module_imports_an_area_above_its_own(path):
             assert other in SHARED, f"{module} (shared) imports {imported}"
         elif other not in SHARED:
             assert AREAS.index(other) < AREAS.index(own), f"{module} imports {imported} (above)"
+
+
+def test_the_receptive_field_registry_imports_neither_concepts_nor_models():
+    """The course's own layers carry their rules; the registry is mechanism only."""
+    imported = imported_modules(PACKAGE / "receptive_field" / "registry.py")
+    assert not {module for module in imported
+                if area_of(module) in ("concepts", "models")}, imported

@@ -42,3 +42,11 @@ def test_global_average_pooling_needs_no_weight_per_position():
     flatten = keras.Sequential([keras.Input((6, 6, 128)), keras.layers.Flatten(),
                                 keras.layers.Dense(10)])
     assert flatten.count_params() == pooling.flatten_dense_params(6, 6, 128, 10)
+
+
+def test_pooling_with_overlapping_windows_and_the_default_stride():
+    x = np.arange(9).reshape(3, 3)
+    np.testing.assert_array_equal(pooling.pool2d(x, 2, stride=1), [[4, 5], [7, 8]])
+    np.testing.assert_array_equal(pooling.pool2d(x, 2, stride=1, kind="average"),
+                                  [[2, 3], [5, 6]])
+    assert pooling.pool2d(np.arange(16).reshape(4, 4), 2).shape == (2, 2)  # stride = window

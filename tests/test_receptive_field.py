@@ -212,7 +212,7 @@ def test_summary_markdown_has_the_columns():
     model = chain((10, 10, 1), layers.Conv2D(2, 3, name="c1"))
     text = rf.summary(model, format="markdown")
     assert "| Layer (type) | Output | Params | MACs | RF | Jump | Start | Notes |" in text
-    assert "| c1 (Conv2D) | (None, 8, 8, 2) | 20 | 1.2k | 3 | 1 | 1 |" in text
+    assert "| c1 (Conv2D) | (None, 8, 8, 2) | 20 | 1.152K | 3 | 1 | 1 |" in text
 
 
 def test_summary_text_prints_a_table(capsys):
@@ -262,6 +262,26 @@ def test_registration_is_by_class_and_can_be_seen_and_undone():
     assert rows[-1].macs == 7
     rf.unregister(Mine)
     assert rf.registered(Mine) is None
+
+
+def test_a_layer_class_can_carry_its_own_rule_and_cost():
+    class Shuffle(keras.layers.Layer):
+        receptive_field_rule = "pointwise"
+
+        def call(self, x):
+            return x
+
+        def count_macs(self, input_shape, output_shape):
+            return 11
+
+    class Unknown(Shuffle):
+        receptive_field_rule = "swirl"
+
+    rows = rf.annotate(keras.Sequential([keras.Input((4, 4, 1)), layers.Conv2D(1, 3),
+                                         Shuffle()]))
+    assert rows[-1].rf == (3, 3) and rows[-1].macs == 11
+    with pytest.raises(ValueError, match="No receptive-field rule named 'swirl'"):
+        rf.annotate(keras.Sequential([keras.Input((4, 4, 1)), Unknown()]))
 
 
 def test_keras_operations_on_tensors_have_geometry():

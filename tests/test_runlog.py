@@ -175,3 +175,28 @@ def test_a_run_writes_tensorboard_event_files_where_tensorflow_is_installed(tmp_
         assert sum(path.stat().st_size for path in events) < 50_000
     else:
         assert events == []
+
+
+def test_a_logged_run_rides_on_a_plain_model_fit(tmp_path):
+    model = tiny_model()
+    x, y = tiny_images()
+    run = training_log.LoggedRun(model, "plain", epochs=2, validation_data=(x[:16], y[:16]),
+                                 dataset="synthetic", sample=True, seed=0, logs_dir=tmp_path)
+    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x[:16], y[:16]),
+              callbacks=run.callbacks, verbose=0)
+    summary = run.record_evaluation(model.evaluate(x[:16], y[:16], return_dict=True, verbose=0),
+                                    examples=16)
+    assert summary["status"] == "complete" and summary["evaluation"]["examples"] == 16
+    assert [row["epoch"] for row in run.history()] == [1, 2]
+    for name in run_files.RUN_FILES:
+        assert (tmp_path / "plain" / name).is_file(), name
+    assert not (tmp_path / ".plain.lock").exists()  # the lock went with the end of fit
+
+
+def test_a_logged_run_refuses_a_trained_model_before_any_step(tmp_path):
+    model = tiny_model()
+    x, y = tiny_images()
+    model.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="already been trained for 2 steps"):
+        training_log.LoggedRun(model, "plain", epochs=2, logs_dir=tmp_path)
+    assert not (tmp_path / ".plain.lock").exists()

@@ -12,6 +12,8 @@ of a separable convolution and is allowed.
 
 from __future__ import annotations
 
+import re
+
 from cnn_course.assignments import common
 from cnn_course.assignments.rules import FAIL, PASS, Rule, percent
 
@@ -71,6 +73,13 @@ def dropout(run, submission):
     return (PASS if good else FAIL), words
 
 
+def _layer_output_rf(line: str) -> tuple[str, ...] | None:
+    """(layer (type), output, RF) of a row of `receptive_field.summary`'s text table (columns
+    two or more spaces apart): what the rule is about, whatever the other columns' format."""
+    cells = re.split(r"\s{2,}", line.strip())
+    return (cells[0], cells[1], cells[4]) if len(cells) >= 5 else None
+
+
 def receptive_field_table(run, submission):
     """The executed notebook shows every layer's output size and receptive field, and the
     table matches the submitted model (recomputed here)."""
@@ -78,15 +87,15 @@ def receptive_field_table(run, submission):
 
     lines: list[str] = []
     receptive_field.summary(run.model, print_fn=lambda text: lines.extend(text.splitlines()))
-    expected = [line.rstrip() for line in lines[3:-2]]  # the layer rows, between the rules
-    shown = {line.rstrip() for line in run.notebook_text}
+    expected = [_layer_output_rf(line) for line in lines[3:-2]]  # the rows between the rules
+    shown = {_layer_output_rf(line) for line in run.notebook_text}
     if not run.run.notebooks():
         return FAIL, "no executed notebook in the run folder"
-    missing = [line for line in expected if line not in shown]
+    missing = [key for key in expected if key not in shown]
     if len(missing) == len(expected):
         return FAIL, "the executed notebook shows no layer table with output sizes and RFs"
     if missing:
-        layer = missing[0].split(" ", 1)[0]
+        layer = missing[0][0].split(" ", 1)[0]
         return FAIL, (f"the notebook's table does not match the model at layer `{layer}` "
                       f"({len(missing)} of {len(expected)} rows differ)")
     return PASS, f"all {len(expected)} layers' output size and RF shown, matching the model"

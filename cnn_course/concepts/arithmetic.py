@@ -66,26 +66,6 @@ def corr2d_multi_in_out(x: np.ndarray, k: np.ndarray, **kwargs) -> np.ndarray:
     return np.stack([corr2d_multi_in(x, kernel, **kwargs) for kernel in np.asarray(k)])
 
 
-def pool2d(x: np.ndarray, size: int | Sequence[int], stride: int | Sequence[int] | None = None,
-           mode: str = "max", padding: int | Sequence[int] = 0) -> np.ndarray:
-    """Max or average pooling of a 2-D array; the stride defaults to the window (as Keras).
-    Padding adds -inf for max pooling (never chosen) and zeros for average pooling."""
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg'; received mode={mode!r}")
-    (ph_, pw_) = as_pair(size, "size")
-    (sh, sw) = as_pair(stride if stride is not None else size, "stride")
-    (ph, pw) = as_pair(padding, "padding")
-    x = np.pad(np.asarray(x, dtype=float), ((ph, ph), (pw, pw)),
-               constant_values=-np.inf if mode == "max" else 0.0)
-    out_h, out_w = (x.shape[0] - ph_) // sh + 1, (x.shape[1] - pw_) // sw + 1
-    y = np.zeros((out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            window = x[i * sh:i * sh + ph_, j * sw:j * sw + pw_]
-            y[i, j] = window.max() if mode == "max" else window.mean()
-    return y
-
-
 def conv_output_size(n: int, k: int, stride: int = 1,
                      padding: int | tuple[int, int] | str = 0, dilation: int = 1) -> int:
     """⌊(n + p_L + p_R − d(k − 1) − 1) / s⌋ + 1, the output size of a conv or pooling layer.
@@ -168,20 +148,6 @@ def rank_one_factors(kernel: np.ndarray, tolerance: float = 1e-9) -> tuple[np.nd
     nonzero = column[np.abs(column) > tolerance]
     scale = nonzero[np.argmin(np.abs(nonzero))]  # smallest entry becomes ±1
     return column / scale + 0.0, row * scale + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def edge_shift_example() -> dict[str, np.ndarray]:
-    """The lecture's translation example: a vertical-edge detector [-1, 1] on an image X and
-    on X shifted by one pixel gives outputs shifted by one pixel; 2x2 max-pooling maps both
-    to the same output, so the pooled features tolerate the shift."""
-    x = np.zeros((6, 8))
-    x[:, 3:] = 1.0  # a dark-to-bright vertical edge between columns 2 and 3
-    shifted = np.roll(x, 1, axis=1)
-    shifted[:, 0] = 0.0
-    kernel = np.array([[-1.0, 1.0]])
-    y, y_shifted = corr2d(x, kernel), corr2d(shifted, kernel)
-    return {"x": x, "x_shifted": shifted, "kernel": kernel, "y": y, "y_shifted": y_shifted,
-            "pooled": pool2d(y, 2), "pooled_shifted": pool2d(y_shifted, 2)}
 
 
 def macs_to_gflops(macs: int) -> float:

@@ -1,5 +1,6 @@
 """Convolution types the lectures teach that Keras 3 does not ship (backend-agnostic,
-serializable, with receptive-field geometry registered).
+serializable, each carrying its receptive-field rule, `receptive_field_rule`, and its cost,
+`count_macs`, which `cnn_course.receptive_field` asks for).
 
 - `LocallyConnected2D`: a convolution whose weights are not shared across positions
   (Keras 3 removed its own).
@@ -27,6 +28,8 @@ class LocallyConnected2D(layers.Layer):
     Parameters: out_h·out_w·kh·kw·C·filters (+ out_h·out_w·filters biases): translation
     invariance is what weight sharing buys; this layer gives it up (face recognition used it).
     """
+
+    receptive_field_rule = "window"  # a kernel_size/strides/padding window, no dilation
 
     def __init__(self, filters: int, kernel_size, strides=1, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", **kwargs):
@@ -90,6 +93,8 @@ class DeformableConv2D(layers.Layer):
     At initialisation it equals a plain conv. Its RF is reported as the nominal kernel's: the
     offsets can move taps anywhere, so the true RF is data dependent.
     """
+
+    receptive_field_rule = "window"  # a kernel_size/strides/padding window, no dilation
 
     def __init__(self, filters: int, kernel_size=3, use_bias: bool = True, **kwargs):
         super().__init__(**kwargs)
@@ -167,6 +172,8 @@ class CoordConv2D(layers.Layer):
     [-1, 1]: the conv can then learn position-dependent outputs, which a plain conv's
     translation equivariance forbids (the "CoordConv solution")."""
 
+    receptive_field_rule = "window"  # a kernel_size/strides/padding window, no dilation
+
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "same",
                  activation=None, **kwargs):
         super().__init__(**kwargs)
@@ -212,6 +219,8 @@ class CoordConv2D(layers.Layer):
 class LocalResponseNormalization(layers.Layer):
     """b_c = a_c / (k + α Σ_{j in the `depth` channels around c} a_j²)^β (AlexNet defaults)."""
 
+    receptive_field_rule = "pointwise"  # mixes channels, never positions
+
     def __init__(self, depth: int = 5, k: float = 2.0, alpha: float = 1e-4,
                  beta: float = 0.75, **kwargs):
         super().__init__(**kwargs)
@@ -242,6 +251,8 @@ class SpatiallySeparableConv2D(layers.Layer):
     k = 3: 2,304 vs 4,608); per channel, a k x k rank-1 kernel costs 2k multiplications instead
     of k² (how a Sobel filter is computed).
     """
+
+    receptive_field_rule = "window"  # a kernel_size/strides/padding window, no dilation
 
     def __init__(self, filters: int, kernel_size: int, strides: int = 1,
                  padding: str = "valid", use_bias: bool = True, **kwargs):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_course import tables
+
 
 def predict_classes(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Arg-max class per example (`model`: a Keras model; this module needs no Keras itself,
@@ -33,10 +35,10 @@ def per_class_table(
     """Per-class accuracy as a Markdown table."""
     accuracies = per_class_accuracy(y_true, y_pred, len(class_names))
     counts = np.bincount(np.asarray(y_true).reshape(-1), minlength=len(class_names))
-    lines = ["| class | images | accuracy |", "|---|--:|--:|"]
-    lines += [f"| {name} | {count} | {100 * accuracy:.2f}% |"
-              for name, count, accuracy in zip(class_names, counts, accuracies)]
-    return "\n".join(lines)
+    return tables.render(("class", "images", "accuracy"),
+                         [(name, count, f"{100 * accuracy:.2f}%")
+                          for name, count, accuracy in zip(class_names, counts, accuracies)],
+                         format="markdown")
 
 
 def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -117,12 +119,11 @@ def per_class_rates(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
 def rates_table(rates: Sequence[BinaryRates], class_names: Sequence[str]) -> str:
     """Each class against the rest as a Markdown table: images, sensitivity, specificity,
     precision."""
-    lines = ["| class | images | sensitivity | specificity | precision |",
-             "|---|--:|--:|--:|--:|"]
-    lines += [f"| {name} | {rate.true_positives + rate.false_negatives} | "
-              f"{100 * rate.sensitivity:.2f}% | {100 * rate.specificity:.2f}% | "
-              f"{100 * rate.precision:.2f}% |" for name, rate in zip(class_names, rates)]
-    return "\n".join(lines)
+    return tables.render(("class", "images", "sensitivity", "specificity", "precision"),
+                         [(name, rate.true_positives + rate.false_negatives,
+                           f"{100 * rate.sensitivity:.2f}%", f"{100 * rate.specificity:.2f}%",
+                           f"{100 * rate.precision:.2f}%") for name, rate in zip(class_names, rates)],
+                         format="markdown")
 
 
 def roc_curve(is_positive: np.ndarray, scores: np.ndarray

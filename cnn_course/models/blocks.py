@@ -79,6 +79,8 @@ class ChannelShuffle(layers.Layer):
     """ShuffleNet's channel shuffle: (groups, C/groups) channels → transposed → flattened, so
     the next grouped conv's every group sees channels from every group before it."""
 
+    receptive_field_rule = "pointwise"  # moves channels, never positions
+
     def __init__(self, groups: int, **kwargs):
         super().__init__(**kwargs)
         if groups < 1:

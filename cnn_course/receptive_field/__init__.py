@@ -6,8 +6,12 @@
     effective_receptive_field(model, "conv5")   # where the centre unit actually looks
     register_geometry(MyLayer, conv_like())   # custom layers declare their geometry
     register_macs(MyLayer, fn)                # and their cost: fn(layer, in_shape, out_shape)
+    class MyLayer(keras.layers.Layer):        # or the class carries its rules itself:
+        receptive_field_rule = "pointwise"    #   a named rule ("pointwise", "window")
+        def count_macs(self, input_shape, output_shape): ...
 
-See `geometry.py` for the rules (TF 'same' padding, dilation, transposed convs, merges).
+`registry` is the mechanism, `keras_rules` Keras' layers' rules, `geometry` the arithmetic
+(TF 'same' padding, dilation, transposed convs, merges).
 """
 
 from cnn_course.receptive_field.annotate import LayerRow, annotate
@@ -16,14 +20,11 @@ from cnn_course.receptive_field.effective import (
     effective_receptive_field,
 )
 from cnn_course.receptive_field.geometry import AxisMap
+from cnn_course.receptive_field.keras_rules import conv_like, global_extent, merge, pointwise
 from cnn_course.receptive_field.registry import (
     Geometry,
     LayerContext,
-    conv_like,
-    global_extent,
-    merge,
     count_macs,
-    pointwise,
     register_geometry,
     register_macs,
     registered,

@@ -81,7 +81,7 @@ def _row(name, layer, context: LayerContext, result: Geometry, output_shape, inp
         kind=type(layer).__name__,
         output_shape=tuple(output_shape),
         params=_params(layer),
-        macs=count_macs(layer, context),
+        macs=_macs_of_call(layer, context),
         output_size=tuple(axis.size for axis in axes),
         jump=tuple(None if result.is_global else _plain(axis.jump) for axis in axes),
         rf=tuple(axis.rf for axis in axes),
@@ -105,8 +105,8 @@ def _params(layer) -> int:
     return 0
 
 
-def count_macs(layer, context: LayerContext) -> int:
-    """Multiply-accumulates of one call, from the layer registry (`register_macs`)."""
+def _macs_of_call(layer, context: LayerContext) -> int:
+    """`registry.count_macs` for this call's first input and output shapes."""
     if not context.output_shapes or not context.input_shapes:
         return 0
     return registry.count_macs(layer, context.input_shapes[0], context.output_shapes[0])

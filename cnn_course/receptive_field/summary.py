@@ -6,9 +6,11 @@ from fractions import Fraction
 
 import keras
 
+from cnn_course import tables
 from cnn_course.receptive_field.annotate import LayerRow, annotate
 
 COLUMNS = ("Layer (type)", "Output", "Params", "MACs", "RF", "Jump", "Start", "Notes")
+ALIGN = "llrrrrrl"
 
 
 def _axes(values: tuple, default: str = "-") -> str:
@@ -29,16 +31,6 @@ def _number(value) -> str:
     return str(value)
 
 
-def _macs(value: int) -> str:
-    if value >= 10**9:
-        return f"{value / 1e9:.2f}G"
-    if value >= 10**6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 10**3:
-        return f"{value / 1e3:.1f}k"
-    return str(value)
-
-
 def _cells(row: LayerRow) -> list[str]:
     notes = list(row.notes)
     if row.is_global:
@@ -50,7 +42,7 @@ def _cells(row: LayerRow) -> list[str]:
         f"{row.layer} ({row.kind})",
         str(tuple(row.output_shape)),
         f"{row.params:,}",
-        _macs(row.macs) if row.macs else "0",
+        tables.human(row.macs),
         rf,
         "-" if row.is_global else _axes(row.jump, "1"),
         _axes(row.start, "0") if not row.is_global else _axes(row.start, "-"),
@@ -72,25 +64,13 @@ def summary(model: keras.Model, format: str = "text", print_fn=None) -> str | No
     table = [_cells(row) for row in rows]
     total_params = model.count_params()
     total_macs = sum(row.macs for row in rows)
-    footer = (f"Total params: {total_params:,} | Total MACs: {_macs(total_macs)} "
+    footer = (f"Total params: {total_params:,} | Total MACs: {tables.human(total_macs)} "
               f"({total_macs:,})")
     if format == "markdown":
-        lines = [
-            "| " + " | ".join(COLUMNS) + " |",
-            "|" + "|".join(["---", "---", "--:", "--:", "--:", "--:", "--:", "---"]) + "|",
-        ]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
-                  for cells in table]
-        return f"**{model.name}**\n\n" + "\n".join(lines) + f"\n\n{footer}"
-    widths = [max(len(COLUMNS[i]), *(len(cells[i]) for cells in table)) for i in
-              range(len(COLUMNS))]
-    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
-
-    def line(cells):
-        return "  ".join(cell.ljust(width) if index in (0, 1, 7) else cell.rjust(width)
-                         for index, (cell, width) in enumerate(zip(cells, widths))).rstrip()
-
-    text = "\n".join([f'Model: "{model.name}"', rule, line(COLUMNS), rule,
-                      *(line(cells) for cells in table), rule, footer])
+        return (f"**{model.name}**\n\n" + tables.render(COLUMNS, table, ALIGN, "markdown")
+                + f"\n\n{footer}")
+    header, *lines = tables.render(COLUMNS, table, ALIGN).splitlines()
+    rule = "─" * max(len(line) for line in [header, *lines])
+    text = "\n".join([f'Model: "{model.name}"', rule, header, rule, *lines, rule, footer])
     (print_fn or print)(text)
     return None

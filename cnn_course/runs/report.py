@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_course import data
+from cnn_course import data, tables
 from cnn_course.runs import run_files, run_folder
 
 START_MARKER = "<!-- cnn-course:results:start -->"
@@ -205,9 +205,7 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
                      f"{_percent(min(group.finals))}–{_percent(max(group.finals))}"])
     if not rows:
         return "No complete runs."
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
-                     .rstrip() for line in [header, *rows])
+    return tables.render(header, rows, align="l" * len(header))
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -244,9 +242,7 @@ def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
             name = model_name if len(groups) == 1 else f"{model_name} ({group.label})"
             rows.append([name, seeds, epochs, accuracy, _percent(_mean_std(group.bests)[0])]
                         + ([quoted.get(model_name, "–")] if quoted else []))
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths))
-                     .rstrip() for line in [header, *rows])
+    return tables.render(header, rows, align="l" * len(header))
 
 
 def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
@@ -499,9 +495,7 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
                      _duration(summary.get("wall_time_s"))))
     if not rows:
         return f"No runs in {logs_dir}/."
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
-    table = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                      for row in (header, *rows))
+    table = tables.render(header, rows, align="l" * len(header))
     groups = [group for group in seed_groups(_complete_runs(logs_dir)) if len(group.members) > 1]
     if groups:
         table += "\n\nRecipes run with several seeds:\n" + seed_groups_text(groups)

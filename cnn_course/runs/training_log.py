@@ -164,6 +164,168 @@ def current_learning_rate(model: keras.Model) -> float | None:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
+class LoggedRun:
+    """A logged run around a plain `model.fit`: the run's folder, lock, checkpoint and files
+    ride on Keras callbacks.
+
+        run = training_log.LoggedRun(model, "cifar10_separable", epochs=50, dataset="cifar10",
+                                     validation_data=(x_val, y_val))
+        model.fit(x_train, y_train, epochs=50, validation_data=(x_val, y_val),
+                  callbacks=run.callbacks)
+        run.record_evaluation(model.evaluate(x_val, y_val, return_dict=True), len(x_val))
+
+    Creating it checks everything before a step is taken: the arguments, that the model is
+    compiled with fresh weights (a fresh run refuses a model whose optimizer has taken steps, so
+    a logged result always comes from training inside the run), and the run rules `RunDir`
+    owns (a complete run is kept unless `overwrite`; an interrupted run, one with `backup/`,
+    resumes only with the same parameters and model). `validation` names what the validation
+    data is ("test", the course's convention, or "holdout", `data.split`); the summary records
+    it and the number of validation images, so a holdout accuracy is never shown as a test
+    accuracy. Under `cnn-course run`, the runner's context names the folder and every parameter
+    of the notebook (recorded in the summary, with `parameters` added on top).
+
+    The callbacks write `history.csv`, `train.log` and `summary.json` after every epoch
+    (`RunLogger`), keep the checkpoint (`RunBackup`: `model.fit` resumes from it by itself),
+    write TensorBoard files, stop at a NaN loss, and at the end of training write the final
+    files and mark the run complete (`finish`); a NaN loss is recorded as `failed: nan` and
+    raises `TrainingDivergedError` out of `model.fit`.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        run_name: str,
+        *,
+        epochs: int,
+        validation_data=None,
+        batch_size: int | None = None,
+        dataset: str | None = None,
+        sample: bool | None = None,
+        seed: int | None = None,
+        validation: str = "test",
+        parameters: Mapping | None = None,
+        logs_dir: str | os.PathLike | None = None,
+        overwrite: bool = False,
+    ):
+        from cnn_course.models.inputs import check_model_input
+        from cnn_course.models.training import speed_settings
+
+        for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed),
+                            ("validation", validation)):
+            check_argument(name, value)
+        if isinstance(validation_data, tuple):
+            check_model_input(model, validation_data[0], "validation images")
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError(
+                f"Model {model.name!r} is not compiled. Call `model.compile(...)` before "
+                f"starting the logged run."
+            )
+        context = RunContext.from_environment()
+        if context is not None and context.run_name == run_name:
+            # Under `cnn-course run`: the runner holds the lock and chose the folder.
+            run, target = RunDir(context.logs_dir, run_name), RunDir.at(context.run_dir)
+            parameters = {**context.parameters, **(parameters or {})}
+            self._lock = contextlib.nullcontext()
+        else:
+            run, target = RunDir(resolve_logs_dir(logs_dir), run_name), None
+            parameters = dict(parameters or {})
+            self._lock = run.locked(command=f"LoggedRun(run_name={run_name!r})")
+        parameters = {key: value for key, value in parameters.items()
+                      if key not in PLACEMENT_PARAMETERS}
+        if parameters.setdefault("validation", validation) != validation:
+            raise ValueError(
+                f"The notebook's parameter validation={parameters['validation']!r} but the run "
+                f"was started with validation={validation!r}: pass `validation=validation` and "
+                f"validate on `data.split(..., validation)`'s second pair."
+            )
+        self._lock.__enter__()
+        try:
+            if target is None:
+                run.recover()
+                target = run.training_target(overwrite)
+            target.remove_temporaries()
+            resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here
+            previous = target.summary() if resumed_epoch is not None else {}
+            if resumed_epoch is None:
+                steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+                if steps_taken:
+                    raise ValueError(
+                        f"Model {model.name!r} has already been trained for {steps_taken} "
+                        f"steps. A logged run must start from fresh weights: build and compile "
+                        f"a new model, or resume an interrupted run (its `{target.backup_path}` "
+                        f"folder must exist)."
+                    )
+                target.clear()  # an earlier attempt that never completed
+                target.path.mkdir(parents=True, exist_ok=True)
+            else:
+                target.check_resume(parameters, epochs, (model.name, int(model.count_params())))
+        except BaseException:
+            self.release()
+            raise
+        self.run, self.target, self.model = run, target, model
+        self.under_runner = context is not None
+        self.logger = RunLogger(target, _start_summary(
+            run.name, model, previous, resumed_epoch is not None,
+            dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
+            batch_size=batch_size, validation=validation,
+            validation_examples=_examples(validation_data), speed=speed_settings(model),
+            parameters=parameters,
+            notebook=context.notebook if context else None,
+            launched_by="cnn-course run" if context else "fit_logged"), epochs)
+        # The logger writes epoch N before the backup records it as done: a crash in between
+        # repeats epoch N on resume (its row replaced), never loses it.
+        self.callbacks: list[keras.callbacks.Callback] = [
+            self.logger, RunBackup(target.backup_path), *tensorboard(target), _RunEnd(self)]
+
+    @property
+    def path(self) -> Path:
+        """The folder the run writes (its own, or its staging folder when replacing one)."""
+        return self.target.path
+
+    def history(self) -> list[dict]:
+        """The epochs logged so far, as `history.csv` holds them."""
+        return self.target.history()
+
+    def record_evaluation(self, results: Mapping[str, float], examples: int) -> dict:
+        """Adds `model.evaluate(..., return_dict=True)` on the run's validation set to its
+        summary (`evaluation`); returns the summary."""
+        return record_evaluation(self.target.path, results, examples)
+
+    def end(self) -> None:
+        """At the end of `model.fit`: the final files and `complete`, or `failed: nan`."""
+        try:
+            if self.logger.failure:
+                self.logger.write(status=FAILED, failure="nan",
+                                  error=f"not finite: {self.logger.failure}")
+                raise TrainingDivergedError(
+                    f"Run {self.run.name!r} stopped: {self.logger.failure} (the loss diverged). "
+                    f"It is recorded as failed in {self.target.path}. Lower the learning rate or "
+                    f"check the inputs, then start it over (`cnn-course run ... --restart`).")
+            if len(self.logger.rows) < self.logger.epochs:
+                return  # stopped early (a user's callback): interrupted, resumable
+            finish(self.model, self.target, self.logger)
+            if self.target.is_staging and not self.under_runner:  # the runner swaps itself
+                self.run.promote(self.target)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Lets go of the run's lock (when this process took it)."""
+        lock, self._lock = self._lock, contextlib.nullcontext()
+        lock.__exit__(None, None, None)
+
+
+class _RunEnd(keras.callbacks.Callback):
+    """Ends the run when `model.fit` ends (the last callback of `LoggedRun.callbacks`)."""
+
+    def __init__(self, run: LoggedRun):
+        super().__init__()
+        self._run = run
+
+    def on_train_end(self, logs=None):
+        self._run.end()
+
+
 def fit_logged(
     model: keras.Model,
     x,
@@ -185,103 +347,21 @@ def fit_logged(
     verbose: int | str = 2,
     **fit_kwargs,
 ) -> keras.callbacks.History:
-    """`model.fit` with the run logged into `<logs_dir>/<run_name>/`; resumes if interrupted.
-
-    The model must be compiled with fresh weights: a fresh run refuses a model whose optimizer
-    has already taken steps, so a logged result always comes from training inside the run.
-    `validation` names what `validation_data` is ("test": the test set, the course's convention;
-    "holdout": images held out from the training set, `data.split`); the summary records it and
-    the number of validation images, so a holdout accuracy is never shown as a test accuracy.
-    A run with a checkpoint (`backup/`: it was interrupted) resumes from its last epoch, with
-    the same parameters and model only. A complete run is kept unless `overwrite=True`.
-    Under `cnn-course run`, the runner's context names the folder and every parameter of the
-    notebook (recorded in the summary, with `parameters` added on top).
-    """
+    """`model.fit` as a `LoggedRun` in one call: `<logs_dir>/<run_name>/`, resumed if
+    interrupted (see `LoggedRun` for every rule)."""
     from cnn_course.models.inputs import check_model_input
-    from cnn_course.models.training import speed_settings
 
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed),
-                        ("validation", validation)):
-        check_argument(name, value)
     check_model_input(model, x, "x")
-    if isinstance(validation_data, tuple):
-        check_model_input(model, validation_data[0], "validation images")
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError(
-            f"Model {model.name!r} is not compiled. Call `model.compile(...)` before "
-            f"`fit_logged`."
-        )
-    context = RunContext.from_environment()
-    if context is not None and context.run_name == run_name:
-        # Under `cnn-course run`: the runner holds the lock and chose the folder.
-        run, target = RunDir(context.logs_dir, run_name), RunDir.at(context.run_dir)
-        parameters = {**context.parameters, **(parameters or {})}
-        guard = contextlib.nullcontext()
-    else:
-        run, target = RunDir(resolve_logs_dir(logs_dir), run_name), None
-        parameters = dict(parameters or {})
-        guard = run.locked(command=f"fit_logged(run_name={run_name!r})")
-    parameters = {key: value for key, value in parameters.items()
-                  if key not in PLACEMENT_PARAMETERS}
-    if parameters.setdefault("validation", validation) != validation:
-        raise ValueError(
-            f"The notebook's parameter validation={parameters['validation']!r} but fit_logged "
-            f"was called with validation={validation!r}: pass `validation=validation` to "
-            f"fit_logged and validate on `data.split(..., validation)`'s second pair."
-        )
-    with guard:
-        if target is None:
-            run.recover()
-            target = run.training_target(overwrite)
-        target.remove_temporaries()
-        resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here, with the way out
-        previous = target.summary() if resumed_epoch is not None else {}
-        if resumed_epoch is None:
-            steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-            if steps_taken:
-                raise ValueError(
-                    f"Model {model.name!r} has already been trained for {steps_taken} steps. A "
-                    f"logged run must start from fresh weights: build and compile a new model, "
-                    f"or resume an interrupted run (its `{target.backup_path}` folder must "
-                    f"exist)."
-                )
-            target.clear()  # an earlier attempt that never completed (complete runs never do)
-            target.path.mkdir(parents=True, exist_ok=True)
-        else:
-            target.check_resume(parameters, epochs, (model.name, int(model.count_params())))
-        logger = RunLogger(target, _start_summary(
-            run.name, model, previous, resumed_epoch is not None,
-            dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
-            batch_size=batch_size, validation=validation,
-            validation_examples=_examples(validation_data), speed=speed_settings(model),
-            parameters=parameters,
-            notebook=context.notebook if context else None,
-            launched_by="cnn-course run" if context else "fit_logged"), epochs)
-        history = model.fit(
-            x,
-            y,
-            validation_data=validation_data,
-            batch_size=batch_size,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            # The logger writes epoch N before the backup records it as done: a crash in
-            # between repeats epoch N on resume (its row replaced), never loses it.
-            callbacks=[logger, RunBackup(target.backup_path), *tensorboard(target),
-                       *callbacks],
-            verbose=verbose,
-            **fit_kwargs,
-        )
-        if logger.failure:
-            logger.write(status=FAILED, failure="nan", error=f"not finite: {logger.failure}")
-            raise TrainingDivergedError(
-                f"Run {run.name!r} stopped: {logger.failure} (the loss diverged). It is "
-                f"recorded as failed in {target.path}. Lower the learning rate or check the "
-                f"inputs, then start it over (`cnn-course run ... --restart`)."
-            )
-        finish(model, target, logger)
-        if target.is_staging and context is None:  # the runner swaps after the notebook ends
-            run.promote(target)
-    return history
+    run = LoggedRun(model, run_name, epochs=epochs, validation_data=validation_data,
+                    batch_size=batch_size, dataset=dataset, sample=sample, seed=seed,
+                    validation=validation, parameters=parameters, logs_dir=logs_dir,
+                    overwrite=overwrite)
+    try:
+        return model.fit(x, y, validation_data=validation_data, batch_size=batch_size,
+                         epochs=epochs, steps_per_epoch=steps_per_epoch,
+                         callbacks=[*run.callbacks, *callbacks], verbose=verbose, **fit_kwargs)
+    finally:
+        run.release()
 
 
 def _start_summary(run_name: str, model: keras.Model, previous: Mapping, resumed: bool,
