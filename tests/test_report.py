@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import report
+from cnn_course.runs import report, seeds
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
@@ -101,12 +101,16 @@ def test_report_refuses_a_readme_without_markers(tmp_path):
         report.update_readme(path, tmp_path)
 
 
-def test_report_summarises_seeds_of_the_same_model(tmp_path, readme):
+def test_report_summarises_seeds_of_the_same_recipe_only(tmp_path, readme):
     write_run(tmp_path / "logs", "tiny", final=0.9945, seed=0)
     write_run(tmp_path / "logs", "tiny-seed1", final=0.9941, seed=1)
+    holdout = write_run(tmp_path / "logs", "tiny-holdout-seed2", final=0.5, seed=2)
+    summary = json.loads((holdout / "summary.json").read_text())
+    summary.update(validation="holdout", parameters={"seed": 2, "validation": "holdout"})
+    (holdout / "summary.json").write_text(json.dumps(summary))
     report.update_readme(readme, tmp_path / "logs")
     text = details(tmp_path)
-    assert "Across seeds (0, 1), `net`: final 99.43% ± 0.02 (min 99.41%, max 99.45%)" in text
+    assert "Across seeds (0, 1), `tiny`: final 99.43% ± 0.02 (min 99.41%, max 99.45%)" in text
     assert "worst of the last 3 epochs over all seeds: 99.39%" in text
 
 
@@ -209,6 +213,6 @@ def test_a_parameter_added_later_at_its_default_does_not_split_a_recipe(tmp_path
         summary = json.loads((run_dir / "summary.json").read_text())
         summary["parameters"] = parameters
         runs.append((run_dir, summary))
-    groups = report.seed_groups(runs)
+    groups = seeds.seed_groups(runs)
     assert [[run_dir.name for run_dir, _ in group.members] for group in groups] == [
         ["older", "newer"], ["smoothed"]]

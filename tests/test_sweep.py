@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cnn_course.runs import notebooks, report, run_files, sweep
+from cnn_course.runs import notebooks, report, run_files, seeds, sweep
 
 CLI = [sys.executable, "-m", "cnn_course"]
 # The engine does not depend on the backend (each run is its own process): real sweeps run in
@@ -65,7 +65,7 @@ def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
                 "parameters": {"seed": seed, "weight_decay": weight_decay, "run_name": "x"}}
     runs = [(tmp_path / f"r-wd{wd}-seed{seed}", summary(seed, wd, 0.8 + seed / 100))
             for wd in (0.1, 0.2) for seed in (0, 1, 2)]
-    groups = report.seed_groups(runs)
+    groups = seeds.seed_groups(runs)
     assert [(group.label, len(group.members)) for group in groups] == [("r-wd0.1", 3),
                                                                         ("r-wd0.2", 3)]
     assert "81.00% ± 0.82" in report.seed_groups_text(groups)

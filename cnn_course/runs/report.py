@@ -9,15 +9,13 @@ or more full-data runs, the report also draws their validation curves on one axi
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import run_files, run_folder
+from cnn_course.runs import run_files, run_folder, selection
+from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
@@ -68,26 +66,26 @@ def _data_label(summary: Mapping) -> str:
     return f"{summary.get('dataset')} ({words})"
 
 
-def run_row(run_dir: Path, summary: dict, base: Path) -> str:
-    """One table row: what ran and how well, with links to the run's files."""
+RUN_COLUMNS = ("run", "model", "params", "data", "epochs", "final val acc", "best val acc",
+               "min of last 3", "evaluate", "wall time", "per epoch", "backend/device", "files")
+
+
+def run_cells(run_dir: Path, summary: dict, base: Path) -> list[str]:
+    """One run's row of `logs/README.md`: what ran and how well, with links to its files."""
     name = summary["run_name"]
-    data_label = _data_label(summary)
     best = summary.get("best_val_accuracy")
     best_text = f"{_percent(best)} (ep {summary.get('best_epoch')})" if best is not None else "–"
     evaluation = summary.get("evaluation", {}).get("accuracy")
-    epochs = f"{summary.get('epochs_run')}/{summary.get('epochs_requested')}"
     files = [_link(run_dir, base, file) for file in RUN_FILE_LINKS if (run_dir / file).exists()]
-    notebooks = sorted(run_dir.glob("*.ipynb"))
     links = [f"[{Path(file).name.split('.')[0]}]({file})" for file in files]
-    links += [f"[notebook]({_link(run_dir, base, notebook.name)})" for notebook in notebooks]
-    return (
-        f"| `{name}` | {summary.get('model_name')} | {summary.get('params'):,} | "
-        f"{data_label} | {epochs} | {_percent(summary.get('final_val_accuracy'))} | "
-        f"{best_text} | {_percent(last_epochs_minimum(run_dir))} | {_percent(evaluation)} | "
-        f"{_duration(summary.get('wall_time_s'))} | "
-        f"{_seconds(summary.get('mean_epoch_s'))} | "
-        f"{summary.get('backend')}/{summary.get('device')} | {' '.join(links)} |"
-    )
+    links += [f"[notebook]({_link(run_dir, base, notebook.name)})"
+              for notebook in sorted(run_dir.glob("*.ipynb"))]
+    return [f"`{name}`", str(summary.get("model_name")), f"{summary.get('params'):,}",
+            _data_label(summary), f"{summary.get('epochs_run')}/{summary.get('epochs_requested')}",
+            _percent(summary.get("final_val_accuracy")), best_text,
+            _percent(last_epochs_minimum(run_dir)), _percent(evaluation),
+            _duration(summary.get("wall_time_s")), _seconds(summary.get("mean_epoch_s")),
+            f"{summary.get('backend')}/{summary.get('device')}", " ".join(links)]
 
 
 def run_details(run_dir: Path, summary: dict, base: Path) -> str:
@@ -103,91 +101,23 @@ def run_details(run_dir: Path, summary: dict, base: Path) -> str:
     return "\n".join(parts)
 
 
-def seeds_table(runs: list[tuple[Path, dict]]) -> list[str]:
-    """Per model, across full-data runs with different seeds: how the results spread."""
-    by_model: dict[str, list[tuple[Path, dict]]] = {}
-    for run_dir, summary in runs:
-        if not summary.get("sample") and summary.get("status") == "complete":
-            by_model.setdefault(summary.get("model_name"), []).append((run_dir, summary))
+def seeds_lines(runs: list[tuple[Path, dict]]) -> list[str]:
+    """Per recipe run with several seeds (full data): how the results spread."""
     lines = []
-    for model_name, group in by_model.items():
-        if len({summary.get("seed") for _, summary in group}) < 2:
+    for group in seed_groups(runs):
+        if group.sample or len(group.members) < 2:
             continue
-        finals = [summary["final_val_accuracy"] for _, summary in group]
-        holds = [last_epochs_minimum(run_dir) for run_dir, _ in group]
-        seeds = ", ".join(str(summary.get("seed")) for _, summary in group)
-        mean, spread = _mean_std(finals)
+        mean, spread = mean_std(group.finals)
+        holds = [last_epochs_minimum(run_dir) for run_dir, _ in group.members]
+        seeds = ", ".join(str(seed) for seed in group.seeds)
         lines += [
-            f"Across seeds ({seeds}), `{model_name}`: final {_percent(mean)} ± "
-            f"{100 * spread:.2f} (min {_percent(min(finals))}, max {_percent(max(finals))}); "
-            f"the worst of the last 3 epochs over all seeds: {_percent(min(holds))}.",
+            f"Across seeds ({seeds}), `{group.label}`: final {_percent(mean)} ± "
+            f"{100 * spread:.2f} (min {_percent(min(group.finals))}, max "
+            f"{_percent(max(group.finals))}); the worst of the last 3 epochs over all seeds: "
+            f"{_percent(min(holds))}.",
             "",
         ]
     return lines
-
-
-# Parameters that say where a run goes, which seed it drew or how fast it ran (not what it
-# learns): runs equal in everything else are one recipe, and their spread over seeds is what a
-# result is reported with.
-NOT_RECIPE = ("seed", "run_name", "logs_dir", "steps_per_execution", "jit_compile")
-
-# Parameters (and `Recipe` fields) added after runs were logged, with the value those earlier runs
-# trained with: a new parameter's default keeps the old behaviour.
-ADDED_PARAMETER_DEFAULTS = {"validation": "test", "precision": "float32", "label_smoothing": 0.0}
-
-
-@dataclass(frozen=True)
-class SeedGroup:
-    """Complete runs that differ only by seed: one recipe's results."""
-
-    label: str  # the members' shared name, without `-seedN`
-    model_name: str
-    dataset: str
-    sample: bool
-    validation: str
-    members: tuple[tuple[Path, dict], ...]
-
-    @property
-    def finals(self) -> list[float]:
-        return [summary["final_val_accuracy"] for _, summary in self.members]
-
-    @property
-    def bests(self) -> list[float]:
-        return [summary["best_val_accuracy"] for _, summary in self.members]
-
-    @property
-    def seeds(self) -> list:
-        return [summary.get("seed") for _, summary in self.members]
-
-
-def recipe_key(summary: Mapping) -> tuple:
-    """What makes two runs the same recipe: notebook, model, data, validation set, epochs and
-    every parameter but the seed and the run's name and place."""
-    parameters = {**ADDED_PARAMETER_DEFAULTS, "validation": summary.get("validation", "test"),
-                  **(summary.get("parameters") or {})}
-    if isinstance(parameters.get("recipe"), Mapping):  # what trained: the recipe's values win
-        parameters.update(parameters.pop("recipe"))
-    parameters = {name: value for name, value in parameters.items() if name not in NOT_RECIPE}
-    return (summary.get("notebook"), summary.get("model_name"), summary.get("dataset"),
-            bool(summary.get("sample")), summary.get("epochs_requested"),
-            json.dumps(parameters, sort_keys=True, default=str))
-
-
-def seed_groups(runs: list[tuple[Path, dict]]) -> list[SeedGroup]:
-    """The complete runs grouped by recipe (`recipe_key`), in the order first seen."""
-    groups: dict[tuple, list[tuple[Path, dict]]] = {}
-    for run_dir, summary in runs:
-        if summary.get("status") == "complete" and summary.get("final_val_accuracy") is not None:
-            groups.setdefault(recipe_key(summary), []).append((run_dir, summary))
-    result = []
-    for members in groups.values():
-        names = [run_dir.name for run_dir, _ in members]
-        label = re.sub(r"-seed\d+$", "", names[0]) if len(names) > 1 else names[0]
-        first = members[0][1]
-        result.append(SeedGroup(label, first.get("model_name"), first.get("dataset"),
-                                bool(first.get("sample")), first.get("validation", "test"),
-                                tuple(members)))
-    return result
 
 
 def seed_groups_text(groups: list[SeedGroup]) -> str:
@@ -196,8 +126,8 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
     header = ["recipe", "validation", "n", "final (mean ± std)", "best (mean ± std)", "min–max"]
     rows = []
     for group in groups:
-        final_mean, final_std = _mean_std(group.finals)
-        best_mean, best_std = _mean_std(group.bests)
+        final_mean, final_std = mean_std(group.finals)
+        best_mean, best_std = mean_std(group.bests)
         rows.append([group.label, group.validation + (" (sample)" if group.sample else ""),
                      str(len(group.members)),
                      f"{_percent(final_mean)} ± {100 * final_std:.2f}",
@@ -206,12 +136,6 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
     if not rows:
         return "No complete runs."
     return tables.render(header, rows, align="l" * len(header))
-
-
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and population standard deviation."""
-    mean = sum(values) / len(values)
-    return mean, (sum((value - mean) ** 2 for value in values) / len(values)) ** 0.5
 
 
 def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
@@ -233,14 +157,14 @@ def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
             rows.append([model_name, "0", "–", "no complete full-data run", "–"]
                         + ([quoted.get(model_name, "–")] if quoted else []))
         for group in groups:
-            mean, spread = _mean_std(group.finals)
+            mean, spread = mean_std(group.finals)
             accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(group.finals) > 1
                                          else "")
             seeds = f"{len(group.members)} ({', '.join(str(seed) for seed in group.seeds)})"
             epochs = ", ".join(sorted({str(summary.get("epochs_run"))
                                        for _, summary in group.members}))
             name = model_name if len(groups) == 1 else f"{model_name} ({group.label})"
-            rows.append([name, seeds, epochs, accuracy, _percent(_mean_std(group.bests)[0])]
+            rows.append([name, seeds, epochs, accuracy, _percent(mean_std(group.bests)[0])]
                         + ([quoted.get(model_name, "–")] if quoted else []))
     return tables.render(header, rows, align="l" * len(header))
 
@@ -308,17 +232,13 @@ def results_section(
     ]
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."])
-    header = (
-        "| run | model | params | data | epochs | final val acc | best val acc | "
-        "min of last 3 | evaluate | wall time | per epoch | backend/device | files |\n"
-        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|---|---|"
-    )
     plots = comparison_plots(logs_dir)
     for dataset, group in _by_dataset(runs).items():
-        lines += [f"### {data.title(dataset)}", "", header]
-        lines += [run_row(run_dir, summary, base) for run_dir, summary in group]
-        lines.append("")
-        lines += seeds_table(group)
+        lines += [f"### {data.title(dataset)}", "",
+                  tables.render(RUN_COLUMNS, [run_cells(run_dir, summary, base)
+                                              for run_dir, summary in group],
+                                align="llrlrrrrrrrll", format="markdown"), ""]
+        lines += seeds_lines(group)
         for plot_path, (histories, title) in plots.items():
             if plot_path.name == _plot_name(dataset):
                 if draw_plots:
@@ -353,6 +273,61 @@ def _validation_words(group: SeedGroup) -> str:
     return "test set"
 
 
+HEADLINE_COLUMNS = ("recipe", "validation", "n", "final val acc", "best epoch (mean)", "min–max",
+                    "params", "per epoch", "device")
+
+
+def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None = None) -> list:
+    """A recipe's row: name (and seeds), validation, n, mean ± std, best epoch, min–max,
+    parameters, time per epoch, devices."""
+    mean, spread = mean_std(recipe.finals)
+    final = _percent(mean) + (f" ± {100 * spread:.2f}" if len(recipe.finals) > 1 else "")
+    epoch_s = [summary.get("mean_epoch_s") for _, summary in recipe.members
+               if summary.get("mean_epoch_s")]
+    devices = sorted({f"{summary.get('backend')}/{summary.get('device')}"
+                      for _, summary in recipe.members})
+    name = name or f"`{recipe.label}`"
+    if len(recipe.members) > 1:
+        name += f" (seeds {', '.join(str(seed) for seed in recipe.seeds)})"
+    if label:
+        name += f": {label}"
+    return [name, _validation_words(recipe), len(recipe.members), final,
+            _percent(mean_std(recipe.bests)[0]),
+            f"{_percent(min(recipe.finals))}–{_percent(max(recipe.finals))}",
+            f"{recipe.members[0][1].get('params', 0):,}",
+            _seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
+
+
+def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
+    """The question, the candidates on the holdout, and the answer on the test set."""
+    chosen = result.selection
+    link = _link(logs_dir, base, selection.SELECTION_FILE)
+    rows = []
+    for candidate in chosen.candidates:
+        found = result.candidate_runs[candidate.name]
+        if not found:
+            rows.append([candidate.name + " (not run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+            continue
+        group = seed_groups(found)[0]
+        mark = " **(chosen)**" if result.chosen is candidate else ""
+        rows.append(_recipe_cells(group, name=candidate.name + mark))
+    answer = []
+    for role, found in (("base network", result.base_runs),
+                        (f"student: {result.chosen.name}" if result.chosen else "student",
+                         result.student_runs)):
+        groups = seed_groups(found)
+        answer.append(_recipe_cells(groups[0], name=role) if groups else
+                      [role + " (no test-set run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+    return [f"**The assignment's question.** {chosen.question} The student's recipe is chosen "
+            f"on the holdout by the rule stated before the candidates' results were seen, "
+            f"{chosen.rule} ([{link}]({link})):", "",
+            tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
+                          format="markdown"), "",
+            tables.render(("on the test set", *HEADLINE_COLUMNS[1:]), answer,
+                          align="llrrrrrrl", format="markdown"), "",
+            f"**{selection.verdict(result)}**", ""]
+
+
 def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
     """The README's results: one row per recipe (complete runs that differ only by seed), with
     n, the final validation accuracy as mean ± std over seeds, the mean best epoch, min–max,
@@ -372,28 +347,14 @@ def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> st
     ]
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."]) + "\n"
+    chosen = selection.read_selection(logs_dir)
+    if chosen is not None:
+        lines += selection_lines(selection.outcome(chosen, runs), logs_dir, base)
+    labels = chosen.labels if chosen is not None else {}
     for dataset, group in _by_dataset(runs).items():
+        rows = [_recipe_cells(recipe, labels.get(recipe.label)) for recipe in seed_groups(group)]
         lines += [f"**{data.title(dataset)}**", "",
-                  "| recipe | validation | n | final val acc | best epoch (mean) | min–max | "
-                  "params | per epoch | device |",
-                  "|---|---|--:|--:|--:|--:|--:|--:|---|"]
-        for recipe in seed_groups(group):
-            mean, spread = _mean_std(recipe.finals)
-            final = _percent(mean) + (f" ± {100 * spread:.2f}" if len(recipe.finals) > 1 else "")
-            epoch_s = [summary.get("mean_epoch_s") for _, summary in recipe.members
-                       if summary.get("mean_epoch_s")]
-            devices = sorted({f"{summary.get('backend')}/{summary.get('device')}"
-                              for _, summary in recipe.members})
-            first = recipe.members[0][1]
-            name = (f"`{recipe.label}`" if len(recipe.members) == 1 else
-                    f"`{recipe.label}` (seeds {', '.join(str(seed) for seed in recipe.seeds)})")
-            lines.append(
-                f"| {name} | {_validation_words(recipe)} | {len(recipe.members)} | {final} | "
-                f"{_percent(_mean_std(recipe.bests)[0])} | "
-                f"{_percent(min(recipe.finals))}–{_percent(max(recipe.finals))} | "
-                f"{first.get('params', 0):,} | "
-                f"{_seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else '–'} | "
-                f"{', '.join(devices)} |")
+                  tables.render(HEADLINE_COLUMNS, rows, align="llrrrrrrl", format="markdown")]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -364,8 +364,8 @@ def progress_line(done: int, total: int, outcome: Mapping) -> str:
 
 def summary_table(result: SweepResult, logs_dir: Path) -> str:
     """Mean ± std of the final and best validation accuracy over points differing by seed."""
-    from cnn_course.runs import report
+    from cnn_course.runs import report, seeds
 
     runs = [RunDir(logs_dir, point.run_name) for point in result.points]
-    return report.seed_groups_text(report.seed_groups([(run.path, run.summary())
+    return report.seed_groups_text(seeds.seed_groups([(run.path, run.summary())
                                                        for run in runs]))

@@ -1,0 +1,153 @@
+"""Choosing a recipe honestly: the question, the rule and the candidates are written down in
+`logs/selection.yaml` before the candidates' results are seen; the candidates' holdout runs
+decide by the rule; the chosen recipe's test-set seeds and the base network's answer the
+question. `cnn-course report` renders this; nothing here trains or picks by a test accuracy.
+
+A run belongs to a recipe (a candidate, the chosen one, the base) when it is a complete,
+full-data run of that notebook whose every notebook parameter is the notebook's default or the
+recipe's value (`seeds.recipe_parameters`: the seed, the run's name and place, and speed settings
+do not count).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnn_course.runs.errors import RunError
+from cnn_course.runs.seeds import ADDED_PARAMETER_DEFAULTS, NOT_RECIPE, mean_std, recipe_parameters
+
+SELECTION_FILE = "selection.yaml"  # in the logs folder
+# Parameters that say which data, not which recipe: matched separately.
+DATA_PARAMETERS = ("validation", "sample")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    parameters: dict
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What `logs/selection.yaml` states."""
+
+    question: str
+    rule: str
+    notebook: str
+    base_notebook: str
+    candidates: tuple[Candidate, ...]
+    seeds: dict = field(default_factory=lambda: {"student": 5, "base": 3})
+    goal: float | None = None
+    labels: dict = field(default_factory=dict)
+
+
+def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
+    """The logs folder's `selection.yaml`, checked; None when there is none."""
+    import yaml
+
+    path = Path(logs_dir) / SELECTION_FILE
+    if not path.is_file():
+        return None
+    text = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    required = ("question", "rule", "notebook", "base_notebook", "candidates")
+    missing = [key for key in required if key not in text]
+    if missing:
+        raise RunError(f"{path} lacks {', '.join(missing)}; it needs {', '.join(required)}.")
+    candidates = tuple(Candidate(str(item["name"]), dict(item.get("parameters") or {}))
+                       for item in text["candidates"])
+    if len({candidate.name for candidate in candidates}) != len(candidates):
+        raise RunError(f"{path}: two candidates share a name.")
+    return Selection(str(text["question"]), str(text["rule"]), str(text["notebook"]),
+                     str(text["base_notebook"]), candidates,
+                     dict(text.get("seeds") or {"student": 5, "base": 3}), text.get("goal"),
+                     dict(text.get("labels") or {}))
+
+
+def notebook_defaults(notebook: str) -> dict:
+    """The default of every recipe parameter of a course notebook."""
+    from cnn_course.runs import notebooks, parameters
+
+    defaults = parameters.notebook_parameters(notebooks.resolve(notebook))
+    return {name: value for name, value in defaults.items()
+            if name not in NOT_RECIPE and name not in DATA_PARAMETERS}
+
+
+def members(runs: Sequence[tuple[Path, dict]], notebook: str, settings: Mapping,
+            defaults: Mapping, validation: str) -> list[tuple[Path, dict]]:
+    """The complete full-data runs of `notebook` on `validation` whose parameters are the
+    defaults with `settings` on top."""
+    wanted = {**defaults, **settings}
+    found = []
+    for run_dir, summary in runs:
+        if (summary.get("status") != "complete" or summary.get("notebook") != notebook
+                or summary.get("sample") or summary.get("validation", "test") != validation):
+            continue
+        trained = {**ADDED_PARAMETER_DEFAULTS, **recipe_parameters(summary)}
+        if all(trained.get(name, value) == value for name, value in wanted.items()):
+            found.append((run_dir, summary))
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The selection as the runs stand: each candidate's holdout runs, the chosen one (None
+    until every candidate has a run), and the test-set runs of the chosen recipe and the base."""
+
+    selection: Selection
+    candidate_runs: dict  # candidate name -> [(run_dir, summary)]
+    chosen: Candidate | None
+    student_runs: list
+    base_runs: list
+
+
+def outcome(selection: Selection, runs: Sequence[tuple[Path, dict]],
+            defaults_of: Callable[[str], dict] | None = None) -> Outcome:
+    """Applies the rule: the candidate with the highest mean final holdout accuracy, once every
+    candidate has at least one complete holdout run (ties: the first listed). `defaults_of`
+    gives a notebook's defaults (default: read from the course's notebook)."""
+    defaults_of = defaults_of or notebook_defaults
+    defaults = defaults_of(selection.notebook)
+    candidate_runs = {candidate.name: members(runs, selection.notebook, candidate.parameters,
+                                              defaults, "holdout")
+                      for candidate in selection.candidates}
+    chosen = None
+    if all(candidate_runs.values()):
+        chosen = max(selection.candidates, key=lambda candidate: mean_std(
+            [summary["final_val_accuracy"] for _, summary in candidate_runs[candidate.name]])[0])
+    student_runs = (members(runs, selection.notebook, chosen.parameters, defaults, "test")
+                    if chosen else [])
+    base_runs = members(runs, selection.base_notebook, {}, defaults_of(selection.base_notebook),
+                        "test")
+    return Outcome(selection, candidate_runs, chosen, student_runs, base_runs)
+
+
+def verdict(result: Outcome) -> str:
+    """The question's answer in one sentence, on the numbers as they stand, with how many of
+    the planned seeds are in."""
+    selection = result.selection
+    if result.chosen is None:
+        done = sum(bool(found) for found in result.candidate_runs.values())
+        return (f"Not answered yet: {done} of {len(selection.candidates)} candidates have a "
+                f"holdout run, so no recipe is chosen and no student seed has run on the test "
+                f"set.")
+    student = [summary["final_val_accuracy"] for _, summary in result.student_runs]
+    base = [summary["final_val_accuracy"] for _, summary in result.base_runs]
+    seeds_in = (f"{len(student)} of {selection.seeds.get('student', 5)} student seeds and "
+                f"{len(base)} of {selection.seeds.get('base', 3)} base seeds are in")
+    if not student or not base:
+        return f"Chosen: {result.chosen.name}. Not answered yet: {seeds_in}."
+    margin = 100 * (min(student) - max(base))
+    comparison = (f"the student's worst seed ({100 * min(student):.2f}%) beats the base's best "
+                  f"({100 * max(base):.2f}%) by {margin:.2f} points" if margin > 0 else
+                  f"the student's worst seed ({100 * min(student):.2f}%) does not beat the "
+                  f"base's best ({100 * max(base):.2f}%)")
+    goal = ""
+    if selection.goal is not None:
+        mean = mean_std(student)[0]
+        goal = (f" The student's mean final test accuracy, {100 * mean:.2f}%, "
+                f"{'meets' if mean >= selection.goal else 'is below'} the goal of "
+                f"{100 * selection.goal:.1f}%.")
+    return f"Chosen: {result.chosen.name}. On the test set, {comparison} ({seeds_in}).{goal}"

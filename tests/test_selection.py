@@ -1,0 +1,89 @@
+"""The recipe is chosen on the holdout by the written rule, and the question is answered on the
+test set with the chosen recipe's seeds and the base's; never by a test accuracy."""
+
+import json
+
+import pytest
+
+from cnn_course.runs import errors, report, selection
+from tests.test_report import README, write_run
+
+SELECTION = """\
+question: Does the student beat the base?
+rule: the highest mean final holdout accuracy over seeds
+notebook: student.ipynb
+base_notebook: base.ipynb
+candidates:
+  - {name: small decay, parameters: {weight_decay: 0.0005}}
+  - {name: large decay, parameters: {weight_decay: 0.005}}
+seeds: {student: 2, base: 2}
+goal: 0.89
+labels: {old-run: chosen on the test set (superseded)}
+"""
+DEFAULTS = {"student.ipynb": {"weight_decay": 0.0005, "epochs": 20},
+            "base.ipynb": {"learning_rate": 0.001, "epochs": 20}}
+
+
+def run(logs, name, notebook, final, validation="test", seed=0, **parameters):
+    run_dir = write_run(logs, name, dataset="cifar10", final=final, best=final, seed=seed)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary.update(notebook=notebook, validation=validation,
+                   parameters={"seed": seed, "epochs": 20, "validation": validation, **parameters})
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+
+
+def outcome(logs):
+    return selection.outcome(selection.read_selection(logs), report._complete_runs(logs),
+                             defaults_of=DEFAULTS.__getitem__)
+
+
+@pytest.fixture
+def logs(tmp_path):
+    (tmp_path / "selection.yaml").write_text(SELECTION)
+    return tmp_path
+
+
+def test_nothing_is_chosen_until_every_candidate_has_a_holdout_run(logs):
+    run(logs, "small-holdout", "student.ipynb", 0.95, "holdout", weight_decay=0.0005)
+    run(logs, "large-test", "student.ipynb", 0.99, "test", weight_decay=0.005)  # a test run
+    result = outcome(logs)
+    assert result.chosen is None and result.student_runs == []
+    assert selection.verdict(result).startswith("Not answered yet: 1 of 2 candidates")
+
+
+def test_the_highest_mean_holdout_accuracy_wins_and_its_test_seeds_answer(logs):
+    run(logs, "small-holdout", "student.ipynb", 0.95, "holdout", weight_decay=0.0005)
+    run(logs, "large-holdout-seed0", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
+    run(logs, "large-holdout-seed1", "student.ipynb", 0.97, "holdout", 1, weight_decay=0.005)
+    run(logs, "small-test", "student.ipynb", 0.99, "test", weight_decay=0.0005)  # not chosen
+    for seed, final in ((0, 0.885), (1, 0.895)):
+        run(logs, f"large-seed{seed}", "student.ipynb", final, "test", seed, weight_decay=0.005)
+    run(logs, "base-seed0", "base.ipynb", 0.82, "test", 0, learning_rate=0.001)
+    run(logs, "base-lr-seed0", "base.ipynb", 0.95, "test", 0, learning_rate=0.01)  # other recipe
+    result = outcome(logs)
+    assert result.chosen.name == "small decay"  # 0.95 > mean(0.90, 0.97) = 0.935
+    assert [path.name for path, _ in result.student_runs] == ["small-test"]
+    assert [path.name for path, _ in result.base_runs] == ["base-seed0"]
+    text = selection.verdict(result)
+    assert "beats the base's best (82.00%) by 17.00 points" in text
+    assert "1 of 2 student seeds and 1 of 2 base seeds are in" in text
+    assert "meets the goal of 89.0%" in text
+
+
+def test_the_report_shows_the_question_the_candidates_and_the_labels(logs, tmp_path, monkeypatch):
+    monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
+    run(logs, "small-holdout", "student.ipynb", 0.95, "holdout", weight_decay=0.0005)
+    run(logs, "old-run", "student.ipynb", 0.99, "test", weight_decay=0.005)
+    readme = tmp_path / "README.md"
+    readme.write_text(README.format(start=report.START_MARKER, end=report.END_MARKER))
+    report.update_readme(readme, logs)
+    text = readme.read_text()
+    assert "**The assignment's question.** Does the student beat the base?" in text
+    assert "| large decay (not run yet) |" in text
+    assert "`old-run`: chosen on the test set (superseded)" in text
+
+
+def test_a_selection_file_without_its_rule_is_refused(tmp_path):
+    (tmp_path / "selection.yaml").write_text("question: q\ncandidates: []\n")
+    with pytest.raises(errors.RunError, match="lacks rule, notebook, base_notebook"):
+        selection.read_selection(tmp_path)
