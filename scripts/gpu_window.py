@@ -52,6 +52,23 @@ DEFAULT_RUNS = (
     "cifar10_base:seed=0",
     "cifar10_separable:seed=0",
 )
+MAX_RUNS_AT_ONCE = 3  # JAX takes 0.3 of the GPU's memory per run (run_environment)
+
+
+def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
+    """The runs the recipe selection still needs (`logs/selection.yaml`, in its order: missing
+    holdout candidates, the base's seeds, the chosen recipe's seeds), at most `limit`; else
+    DEFAULT_RUNS. Worked out here, where the runs are, and written into the plan."""
+    from cnn_course.runs import report, selection
+
+    logs = ROOT / "logs"
+    chosen = selection.read_selection(logs)
+    if chosen is None:
+        return list(DEFAULT_RUNS)
+    missing = selection.next_runs(selection.outcome(chosen, report.complete_runs(logs)))
+    return [run.spec() for run in missing[:limit]] or list(DEFAULT_RUNS)
+
+
 # Timing probe: (precision, steps_per_execution, batch_size); steps timed after a warm-up.
 DEFAULT_PROBE = ("float32,1,128", "mixed_bfloat16,1,128", "float32,16,128",
                  "mixed_bfloat16,16,128", "mixed_bfloat16,16,512")
@@ -142,12 +159,14 @@ def prepare(arguments) -> int:
                                     / MIB, 2)}
                       for number in range(1, len(calls) + 1)]}
     (out / "plan.json").write_text(json.dumps(plan, indent=1))
+    runs = arguments.runs or planned_runs()
     lines = [f"tree {plan['tree_mib']} MiB; room per call {plan['room_mib']} MiB; "
-             f"{len(calls)} calls carry the data and wheels:"]
+             f"{len(calls)} calls carry the data and wheels; the runs: {' '.join(runs)}"]
     for number, call in enumerate(plan["calls"], start=1):
         stage = "there keep" if number < len(calls) else (
             "there keep && python3 scripts/gpu_window.py there setup && python3 "
-            "scripts/gpu_window.py there probe && python3 scripts/gpu_window.py there start")
+            "scripts/gpu_window.py there probe && python3 scripts/gpu_window.py there start "
+            f"--runs {' '.join(runs)}")
         lines.append(f"  call {number}: carry {call['carry']} ({call['mib']} MiB): "
                      f"python3 scripts/gpu_window.py {stage}")
     lines.append("  then: python3 scripts/gpu_window.py there wait --seconds 540 && "
@@ -409,7 +428,8 @@ def rehearse(arguments) -> int:
         there, store, back = temporary / "there", temporary / "store", temporary / "back"
         device = temporary / "device"
         code = prepare(argparse.Namespace(out=str(device), call_mib=arguments.call_mib,
-                                          tree_mib=None, margin_mib=1.0, wheels=None))
+                                          tree_mib=None, margin_mib=1.0, wheels=None,
+                                          runs=list(DEFAULT_RUNS)))
         if code:
             return code
         subprocess.run(["git", "clone", "-q", str(ROOT), str(there)], check=True)
@@ -446,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--margin-mib", type=float, default=1.0)
     p.add_argument("--wheels", default=None,
                    help="a folder of wheels (`../shared/bin/device-data wheels` makes one)")
+    p.add_argument("--runs", nargs="+", default=None,
+                   help="notebook:name=value,... for `there start` (default: what "
+                        "logs/selection.yaml still needs, at most 3)")
     p = commands.add_parser("unpack", help="place the runs that came back (here)")
     p.add_argument("folder", type=Path)
     p.add_argument("--logs-dir", type=Path, default=ROOT / "logs")

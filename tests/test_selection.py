@@ -33,7 +33,7 @@ def run(logs, name, notebook, final, validation="test", seed=0, **parameters):
 
 
 def outcome(logs):
-    return selection.outcome(selection.read_selection(logs), report._complete_runs(logs),
+    return selection.outcome(selection.read_selection(logs), report.complete_runs(logs),
                              defaults_of=DEFAULTS.__getitem__)
 
 
@@ -87,3 +87,16 @@ def test_a_selection_file_without_its_rule_is_refused(tmp_path):
     (tmp_path / "selection.yaml").write_text("question: q\ncandidates: []\n")
     with pytest.raises(errors.RunError, match="lacks rule, notebook, base_notebook"):
         selection.read_selection(tmp_path)
+
+
+def test_the_missing_runs_come_in_order_with_the_commands_that_make_them(logs):
+    run(logs, "small-holdout", "student.ipynb", 0.95, "holdout", weight_decay=0.0005)
+    run(logs, "base-seed1", "base.ipynb", 0.82, "test", 1, learning_rate=0.001)
+    missing = selection.next_runs(outcome(logs))
+    assert [item.sweep_command() for item in missing] == [
+        "cnn-course sweep student -p validation holdout -p weight_decay 0.005 -p seed 0",
+        "cnn-course sweep base -p seed 0"]  # seed 1 is in; the student waits for the choice
+    assert missing[0].spec() == "student:validation=holdout,weight_decay=0.005,seed=0"
+    run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", weight_decay=0.005)
+    assert [item.parameters for item in selection.next_runs(outcome(logs))][1:] == [
+        {"weight_decay": 0.0005, "seed": 0}, {"weight_decay": 0.0005, "seed": 1}]

@@ -12,6 +12,7 @@ do not count).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,3 +152,44 @@ def verdict(result: Outcome) -> str:
                 f"{'meets' if mean >= selection.goal else 'is below'} the goal of "
                 f"{100 * selection.goal:.1f}%.")
     return f"Chosen: {result.chosen.name}. On the test set, {comparison} ({seeds_in}).{goal}"
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """A run the selection still needs: a notebook with parameters on top of its defaults."""
+
+    notebook: str
+    parameters: dict  # includes the seed, and `validation` for a holdout candidate
+
+    def sweep_command(self) -> str:
+        """The `cnn-course sweep` command that makes it (named after what it sets)."""
+        settings = " ".join(f"-p {name} {value}" for name, value in self.parameters.items())
+        return f"cnn-course sweep {self.short_name} {settings}"
+
+    @property
+    def short_name(self) -> str:
+        """The notebook's name without its number: `cifar10_separable`."""
+        return re.sub(r"^\d+_", "", Path(self.notebook).stem)
+
+    def spec(self) -> str:
+        """`notebook:name=value,...`, as `scripts/gpu_window.py --runs` takes it."""
+        settings = ",".join(f"{name}={value}" for name, value in self.parameters.items())
+        return f"{self.short_name}:{settings}"
+
+
+def next_runs(result: Outcome) -> list[NextRun]:
+    """What is missing, in the order to run it: every candidate without a holdout run (seed 0),
+    the base's missing seeds, then, once a recipe is chosen, its missing test-set seeds."""
+    chosen = result.selection
+    missing = [NextRun(chosen.notebook, {"validation": "holdout", **candidate.parameters,
+                                         "seed": 0})
+               for candidate in chosen.candidates if not result.candidate_runs[candidate.name]]
+    base_seeds = {summary.get("seed") for _, summary in result.base_runs}
+    missing += [NextRun(chosen.base_notebook, {"seed": seed})
+                for seed in range(int(chosen.seeds.get("base", 3))) if seed not in base_seeds]
+    if result.chosen is not None:
+        student_seeds = {summary.get("seed") for _, summary in result.student_runs}
+        missing += [NextRun(chosen.notebook, {**result.chosen.parameters, "seed": seed})
+                    for seed in range(int(chosen.seeds.get("student", 5)))
+                    if seed not in student_seeds]
+    return missing
