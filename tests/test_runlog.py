@@ -200,3 +200,24 @@ def test_a_logged_run_refuses_a_trained_model_before_any_step(tmp_path):
     with pytest.raises(ValueError, match="already been trained for 2 steps"):
         training_log.LoggedRun(model, "plain", epochs=2, logs_dir=tmp_path)
     assert not (tmp_path / ".plain.lock").exists()
+
+
+def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
+    """A notebook cell stopped mid-fit leaves its LoggedRun; the next attempt takes the lock
+    over, and dropping the old object does not free the run under the new one."""
+    import gc
+
+    x, y = tiny_images()
+    first_model = tiny_model()
+    first = training_log.LoggedRun(first_model, "cell", epochs=3, logs_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        first_model.fit(x, y, batch_size=16, epochs=3, verbose=0,
+                        callbacks=[*first.callbacks, InterruptAt(1)])
+    model = tiny_model()
+    second = training_log.LoggedRun(model, "cell", epochs=3, logs_dir=tmp_path)
+    del first
+    gc.collect()
+    assert (tmp_path / ".cell.lock").exists()
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=second.callbacks)
+    assert not (tmp_path / ".cell.lock").exists()
+    assert run_files.read_summary(tmp_path / "cell")["status"] == "complete"

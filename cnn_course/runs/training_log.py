@@ -164,6 +164,11 @@ def current_learning_rate(model: keras.Model) -> float | None:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
+# This process's logged runs that have not ended, by run folder: a notebook cell stopped in the
+# middle of `model.fit` leaves one, and running the cell again must not keep two locks.
+_UNFINISHED: dict[Path, "LoggedRun"] = {}
+
+
 class LoggedRun:
     """A logged run around a plain `model.fit`: the run's folder, lock, checkpoint and files
     ride on Keras callbacks.
@@ -238,7 +243,12 @@ class LoggedRun:
                 f"was started with validation={validation!r}: pass `validation=validation` and "
                 f"validate on `data.split(..., validation)`'s second pair."
             )
+        self.run_path = run.path
+        earlier = _UNFINISHED.pop(run.path, None)
+        if earlier is not None:  # an attempt in this process that was interrupted (a notebook
+            earlier.release()    # cell stopped mid-fit, then run again): its lock goes first
         self._lock.__enter__()
+        _UNFINISHED[run.path] = self
         try:
             if target is None:
                 run.recover()
@@ -310,8 +320,10 @@ class LoggedRun:
             self.release()
 
     def release(self) -> None:
-        """Lets go of the run's lock (when this process took it)."""
+        """Lets go of the run's lock (when this process took it); a second call does nothing."""
         lock, self._lock = self._lock, contextlib.nullcontext()
+        if _UNFINISHED.get(self.run_path) is self:
+            del _UNFINISHED[self.run_path]
         lock.__exit__(None, None, None)
 
 
