@@ -8,6 +8,8 @@ Here, once (`.device/` is git-ignored):
 
     python scripts/gpu_window.py prepare            # data in parts, wheels, checksums, the plan
     cat .device/plan.txt                            # the calls, in order, with what each carries
+    python scripts/gpu_window.py stash              # the committed models wait in .device/stash
+                                                    # (the tree travels with every call)
 
 There, one call per line of the plan (each carries `.device/callN`):
 
@@ -20,6 +22,7 @@ There, one call per line of the plan (each carries `.device/callN`):
 
 Here again, with the files that came back:
 
+    python scripts/gpu_window.py unstash            # the committed models back in logs/
     python scripts/gpu_window.py unpack /work/.device/...   # into logs/ through RunDir, verified
 
 `python scripts/gpu_window.py rehearse` runs every stage on this machine, a temporary folder
@@ -76,13 +79,62 @@ DEFAULT_PROBE = ("float32,1,128", "mixed_bfloat16,1,128", "float32,16,128",
 
 # --- here: what travels -------------------------------------------------------------------------
 
-def tree_bytes() -> int:
-    """Bytes of what a call carries besides `carry`: tracked and untracked-not-ignored files."""
+def tree_bytes(leaving_out: tuple[str, ...] = ()) -> int:
+    """Bytes of what a call carries besides `carry`: tracked and untracked-not-ignored files
+    (those present: a stashed model does not travel), less the paths `leaving_out`."""
     listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                               "--exclude-standard"], cwd=ROOT, capture_output=True,
                              check=True).stdout
     return sum((ROOT / name).stat().st_size for name in listing.decode().split("\0")
-               if name and (ROOT / name).is_file())
+               if name and name not in leaving_out and (ROOT / name).is_file())
+
+
+# The committed models (weights of every run in logs/) are most of the tree and are not needed
+# there; they wait here in .device/stash while a window's calls travel.
+STASH = DEVICE_DIR / "stash"
+
+
+def committed_models(root: Path = ROOT) -> tuple[str, ...]:
+    listing = subprocess.run(["git", "ls-files", "-z", "--", "logs/*/model.keras"], cwd=root,
+                             capture_output=True, check=True).stdout
+    return tuple(name for name in listing.decode().split("\0") if name)
+
+
+def stash(root: Path = ROOT, folder: Path = STASH) -> int:
+    """Moves the committed models present into `folder` (same relative paths)."""
+    moved = 0
+    for name in committed_models(root):
+        source = root / name
+        if source.is_file():
+            target = folder / name
+            if target.exists():
+                print(f"error: {target} exists already; run `unstash` first.", file=sys.stderr)
+                return 2
+            target.parent.mkdir(parents=True, exist_ok=True)
+            moved += source.stat().st_size
+            os.replace(source, target)
+    print(f"stashed {moved / MIB:.1f} MiB of committed models in {folder}; run `unstash` "
+          f"after the window.")
+    return 0
+
+
+def unstash(root: Path = ROOT, folder: Path = STASH) -> int:
+    """Puts every stashed model back; one whose place is taken by another file is kept in the
+    stash and named (nothing is lost)."""
+    kept = []
+    for source in sorted(path for path in folder.rglob("*") if path.is_file()):
+        target = root / source.relative_to(folder)
+        if target.exists():
+            kept.append(str(source))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    if kept:
+        print(f"error: these stayed in the stash, their places are taken: {kept}",
+              file=sys.stderr)
+        return 1
+    print(f"every stashed model is back under {root / 'logs'}")
+    return 0
 
 
 def sha256(path: Path) -> str:
@@ -116,7 +168,9 @@ def prepare(arguments) -> int:
               f"CNN_COURSE_DATA_DIR.", file=sys.stderr)
         return 2
     out = Path(arguments.out)
-    tree = tree_bytes() if arguments.tree_mib is None else int(arguments.tree_mib * MIB)
+    # What a call carries once the committed models are stashed (`stash`, before the first call).
+    tree = (tree_bytes(committed_models()) if arguments.tree_mib is None
+            else int(arguments.tree_mib * MIB))
     room = int(arguments.call_mib * MIB) - tree - int(arguments.margin_mib * MIB)
     if room < 4 * MIB:
         print(f"error: the working tree ({tree / MIB:.1f} MiB) leaves {room / MIB:.1f} MiB of a "
@@ -160,8 +214,10 @@ def prepare(arguments) -> int:
                       for number in range(1, len(calls) + 1)]}
     (out / "plan.json").write_text(json.dumps(plan, indent=1))
     runs = arguments.runs or planned_runs()
-    lines = [f"tree {plan['tree_mib']} MiB; room per call {plan['room_mib']} MiB; "
-             f"{len(calls)} calls carry the data and wheels; the runs: {' '.join(runs)}"]
+    lines = [f"tree {plan['tree_mib']} MiB (committed models stashed: run "
+             f"`python scripts/gpu_window.py stash` before call 1, `unstash` after the last); "
+             f"room per call {plan['room_mib']} MiB; {len(calls)} calls carry the data and "
+             f"wheels; the runs: {' '.join(runs)}"]
     for number, call in enumerate(plan["calls"], start=1):
         stage = "there keep" if number < len(calls) else (
             "there keep && python3 scripts/gpu_window.py there setup && python3 "
@@ -469,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", nargs="+", default=None,
                    help="notebook:name=value,... for `there start` (default: what "
                         "logs/selection.yaml still needs, at most 3)")
+    commands.add_parser("stash", help="set the committed models aside while calls travel (here)")
+    commands.add_parser("unstash", help="put the stashed models back (here)")
     p = commands.add_parser("unpack", help="place the runs that came back (here)")
     p.add_argument("folder", type=Path)
     p.add_argument("--logs-dir", type=Path, default=ROOT / "logs")
@@ -504,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command == "prepare":
         return prepare(arguments)
+    if arguments.command == "stash":
+        return stash()
+    if arguments.command == "unstash":
+        return unstash()
     if arguments.command == "unpack":
         return unpack(arguments.folder, arguments.logs_dir, arguments.overwrite,
                       not arguments.no_verify)

@@ -82,3 +82,24 @@ def test_an_archive_with_a_path_out_of_its_folder_is_refused(tmp_path):
     with pytest.raises(tarfile.OutsideDestinationError):
         gpu_window.unpack(back, tmp_path / "logs", verify=False)
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_stash_sets_the_committed_models_aside_and_unstash_puts_them_back(tmp_path):
+    import subprocess
+
+    root, folder = tmp_path / "repo", tmp_path / "stash"
+    model = root / "logs" / "run" / "model.keras"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"weights")
+    (root / "logs" / "run" / "summary.json").write_text("{}")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    assert gpu_window.committed_models(root) == ("logs/run/model.keras",)
+    assert gpu_window.stash(root, folder) == 0
+    assert not model.exists() and (folder / "logs" / "run" / "model.keras").is_file()
+    assert gpu_window.stash(root, folder) == 0  # nothing left to move: a no-op
+    model.write_bytes(b"another")  # its place taken: the stashed one is kept, and named
+    assert gpu_window.unstash(root, folder) == 1
+    model.unlink()
+    assert gpu_window.unstash(root, folder) == 0
+    assert model.read_bytes() == b"weights"
