@@ -8,8 +8,9 @@ Here, once (`.device/` is git-ignored):
 
     python scripts/gpu_window.py prepare            # data in parts, wheels, checksums, the plan
     cat .device/plan.txt                            # the calls, in order, with what each carries
-    python scripts/gpu_window.py stash              # the committed models wait in .device/stash
-                                                    # (the tree travels with every call)
+    (optional) python scripts/gpu_window.py stash   # the committed models wait in .device/stash
+                                                    # (the tree travels with every call); plan
+                                                    # for it with `prepare --stashed`
 
 There, one call per line of the plan (each carries `.device/callN`):
 
@@ -22,7 +23,7 @@ There, one call per line of the plan (each carries `.device/callN`):
 
 Here again, with the files that came back:
 
-    python scripts/gpu_window.py unstash            # the committed models back in logs/
+    (if stashed) python scripts/gpu_window.py unstash   # the committed models back in logs/
     python scripts/gpu_window.py unpack /work/.device/...   # into logs/ through RunDir, verified
 
 `python scripts/gpu_window.py rehearse` runs every stage on this machine, a temporary folder
@@ -168,8 +169,10 @@ def prepare(arguments) -> int:
               f"CNN_COURSE_DATA_DIR.", file=sys.stderr)
         return 2
     out = Path(arguments.out)
-    # What a call carries once the committed models are stashed (`stash`, before the first call).
-    tree = (tree_bytes(committed_models()) if arguments.tree_mib is None
+    # What a call carries: the whole tree (under 32 MiB by test), or with `--stashed` the tree
+    # less the committed models (`stash` before the first call: untried on the device tool).
+    leaving_out = committed_models() if arguments.stashed else ()
+    tree = (tree_bytes(leaving_out) if arguments.tree_mib is None
             else int(arguments.tree_mib * MIB))
     room = int(arguments.call_mib * MIB) - tree - int(arguments.margin_mib * MIB)
     if room < 4 * MIB:
@@ -214,8 +217,9 @@ def prepare(arguments) -> int:
                       for number in range(1, len(calls) + 1)]}
     (out / "plan.json").write_text(json.dumps(plan, indent=1))
     runs = arguments.runs or planned_runs()
-    lines = [f"tree {plan['tree_mib']} MiB (committed models stashed: run "
-             f"`python scripts/gpu_window.py stash` before call 1, `unstash` after the last); "
+    stashed = (" (committed models stashed: run `python scripts/gpu_window.py stash` before "
+               "call 1, `unstash` after the last)") if arguments.stashed else ""
+    lines = [f"tree {plan['tree_mib']} MiB{stashed}; "
              f"room per call {plan['room_mib']} MiB; {len(calls)} calls carry the data and "
              f"wheels; the runs: {' '.join(runs)}"]
     for number, call in enumerate(plan["calls"], start=1):
@@ -485,7 +489,7 @@ def rehearse(arguments) -> int:
         device = temporary / "device"
         code = prepare(argparse.Namespace(out=str(device), call_mib=arguments.call_mib,
                                           tree_mib=None, margin_mib=1.0, wheels=None,
-                                          runs=list(DEFAULT_RUNS)))
+                                          runs=list(DEFAULT_RUNS), stashed=False))
         if code:
             return code
         subprocess.run(["git", "clone", "-q", str(ROOT), str(there)], check=True)
@@ -519,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(DEVICE_DIR))
     p.add_argument("--call-mib", type=float, default=64, help="what one call may carry")
     p.add_argument("--tree-mib", type=float, default=None, help="default: measured")
+    p.add_argument("--stashed", action="store_true",
+                   help="plan for a tree without the committed models (run `stash` first)")
     p.add_argument("--margin-mib", type=float, default=1.0)
     p.add_argument("--wheels", default=None,
                    help="a folder of wheels (`../shared/bin/device-data wheels` makes one)")

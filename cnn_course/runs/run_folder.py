@@ -156,6 +156,15 @@ class RunDir:
 
     def complete_model_path(self) -> Path:
         """The final model of a complete run; `RunError` saying what to do otherwise."""
+        if self.state() == COMPLETE and not self.model_path.is_file():
+            from cnn_course.runs.model_history import committed_model
+
+            committed = committed_model(self)
+            if committed is not None:
+                raise RunError(
+                    f"Run {self.name!r} is complete, but its model.keras is kept in git "
+                    f"history, not in the tree (so the tree stays small enough to travel). Put "
+                    f"it back with: {committed.restore_command}")
         if self.state() != COMPLETE or not self.model_path.is_file():
             raise RunError(
                 f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "

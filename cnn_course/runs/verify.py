@@ -1,6 +1,7 @@
 """Re-evaluates logged runs: each `model.keras` on its dataset's test set must reproduce the
 final validation accuracy its summary logged, on the set it validated on: the test set, or for a
-`validation: holdout` run the same held-out training images (`data.split`)."""
+`validation: holdout` run the same held-out training images (`data.split`). A model kept in git
+history rather than the tree (`model_history`) is verified from there, unchanged."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
+from cnn_course.runs import model_history
 from cnn_course.runs.run_folder import COMPLETE, RunDir
 
 # Evaluation batches differ from training-time validation only in summation order.
@@ -22,6 +24,7 @@ class Verification:
     measured: float
     examples: int
     validation: str = "test"
+    model_source: str = ""  # "" for the tree's model.keras, else the commit that holds it
 
     @property
     def reproduced(self) -> bool:
@@ -40,14 +43,17 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
                          f"no final model to verify.")
     from cnn_course.models import training
 
-    model = keras.saving.load_model(run.model_path)
+    committed = model_history.committed_model(run)
+    with model_history.model_file(run) as model_path:
+        model = keras.saving.load_model(model_path)
     if not model.compiled:  # saved for inference (models.saving): loss and metric only
         training.compile_classifier(model)
     _, (x_val, y_val) = data.split(summary["dataset"], summary.get("validation", "test"),
                                    sample=bool(summary.get("sample")), data_dir=data_dir)
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
     return Verification(summary["run_name"], float(summary["final_val_accuracy"]),
-                        float(results["accuracy"]), len(x_val), summary.get("validation", "test"))
+                        float(results["accuracy"]), len(x_val), summary.get("validation", "test"),
+                        committed.commit[:12] if committed else "")
 
 
 def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> str:
@@ -63,8 +69,9 @@ def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> st
     except (OSError, ValueError, KeyError) as error:  # a missing or unreadable model.keras
         return f"FAIL {run.name}: cannot re-evaluate it: {' '.join(str(error).split())[:200]}"
     verdict = "ok  " if result.reproduced else "FAIL"
+    source = f" (model.keras from git, commit {result.model_source})" * bool(result.model_source)
     return (f"{verdict} {run.name}: logged {result.logged:.4f}, re-evaluated "
-            f"{result.measured:.4f} on {result.examples} {_set_words(result.validation)}")
+            f"{result.measured:.4f} on {result.examples} {_set_words(result.validation)}{source}")
 
 
 def _set_words(validation: str) -> str:
