@@ -153,6 +153,12 @@ def test_record_evaluation_adds_to_summary(tmp_path):
                                      "validation": "test"}
 
 
+def test_an_evaluation_without_its_run_is_refused_and_nothing_written(tmp_path):
+    with pytest.raises(errors.RunError, match="No run in .*no summary.json.*LoggedRun.path"):
+        training_log.record_evaluation(tmp_path / "never-ran", {"accuracy": 0.5}, 16)
+    assert not (tmp_path / "never-ran").exists()
+
+
 def test_a_run_records_its_validation_set_and_its_size(tmp_path):
     fit(tmp_path, epochs=1)
     summary = run_files.read_summary(tmp_path / "tiny-run")

@@ -41,7 +41,9 @@ from cnn_course.runs.logs_folder import resolve_logs_dir
 from cnn_course.runs.parameters import check_argument
 from cnn_course.runs.run_context import RunContext
 from cnn_course.runs.run_folder import COMPLETE, FAILED, PLACEMENT_PARAMETERS, RunDir
+from cnn_course.runs.errors import RunError
 from cnn_course.runs.run_files import (
+    SUMMARY_FILE,
     atomic_path,
     atomic_write_text,
     history_csv,
@@ -438,18 +440,19 @@ def layer_table_markdown(model: keras.Model) -> str:
 
 
 def record_evaluation(
-    run_dir_or_name: str | os.PathLike,
+    run_dir: str | os.PathLike,
     results: Mapping[str, float],
     examples: int,
-    logs_dir: str | os.PathLike | None = None,
 ) -> dict:
     """Adds `model.evaluate` results on the run's validation set (the test set, or the holdout
-    for a `validation="holdout"` run) to its summary (`evaluation`)."""
-    run_dir = Path(run_dir_or_name)
-    if not run_dir.is_dir():
-        run_dir = run_directory(str(run_dir_or_name), logs_dir)
-    run = RunDir.at(run_dir)
+    for a `validation="holdout"` run) to the summary of the run in folder `run_dir`
+    (`evaluation`); `LoggedRun.record_evaluation` is the usual way in."""
+    run = RunDir.at(Path(run_dir))
     summary = run.summary()
+    if not summary:
+        raise RunError(f"No run in {run.path} (no {SUMMARY_FILE}): an evaluation is recorded "
+                       f"only beside the run it evaluates. Pass the run's folder "
+                       f"(`LoggedRun.path`).")
     summary["evaluation"] = {**{k: float(v) for k, v in results.items()}, "examples": examples,
                              "validation": summary.get("validation", "test")}
     run.write_summary(summary)
