@@ -1,8 +1,9 @@
-"""The package's one table printer and one number format for large counts.
+"""The package's one table printer, and one format each for large counts, accuracies and times.
 
 Every table the course prints or writes (layer tables, cost tables, run tables, per-class
 tables) goes through `render`, so plain text and Markdown look alike everywhere; every MAC,
-FLOP or parameter count shortened for a table goes through `human`. (`tabulate` would print
+FLOP or parameter count shortened for a table goes through `human`; every accuracy through
+`percent`, every wall time through `duration` or `seconds`. (`tabulate` would print
 the tables too; these few lines keep the notebooks free of one more dependency in Colab.)
 """
 
@@ -19,6 +20,24 @@ def human(value: float) -> str:
         if abs(value) >= size:
             return f"{value / size:.4g}{unit}"
     return f"{value:g}"
+
+
+def percent(value: float | None) -> str:
+    """0.8918 → '89.18%'; None (not measured) → '–'."""
+    return "–" if value is None else f"{100 * value:.2f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """A wall time: 7093.4 → '118 min 13 s', 34 → '34 s'; None → '–'."""
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def seconds(value: float | None) -> str:
+    """A time per epoch: 141.63 → '141.6 s'; None → '–'."""
+    return "–" if value is None else f"{value:.1f} s"
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[object]], align: str | None = None,

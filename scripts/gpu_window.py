@@ -63,13 +63,13 @@ def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
     """The runs the recipe selection still needs (`logs/selection.yaml`, in its order: missing
     holdout candidates, the base's seeds, the chosen recipe's seeds), at most `limit`; else
     DEFAULT_RUNS. Worked out here, where the runs are, and written into the plan."""
-    from cnn_course.runs import report, selection
+    from cnn_course.runs import run_folder, selection
 
     logs = ROOT / "logs"
     chosen = selection.read_selection(logs)
     if chosen is None:
         return list(DEFAULT_RUNS)
-    missing = selection.next_runs(selection.outcome(chosen, report.complete_runs(logs)))
+    missing = selection.next_runs(selection.outcome(chosen, run_folder.complete_runs(logs)))
     return [run.spec() for run in missing[:limit]] or list(DEFAULT_RUNS)
 
 

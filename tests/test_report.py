@@ -173,35 +173,6 @@ def test_committed_readme_results_match_the_committed_logs():
     assert report.check(root / "README.md", root / "logs") == []
 
 
-def test_baseline_comparison_says_whether_the_run_beats_the_baselines_best_epoch(tmp_path):
-    write_run(tmp_path, "cifar10_base", dataset="cifar10", final=0.8217, best=0.8304)
-    student = write_run(tmp_path, "student", dataset="cifar10", final=0.88, best=0.8828)
-    comparison = report.baseline_comparison(student, "cifar10_base")
-    assert "student beats the baseline's best epoch" in comparison.text
-    assert "best 83.04% (epoch 17)" in comparison.text
-    assert len(comparison.histories) == 2
-
-
-def test_baseline_comparison_without_the_baseline_says_so(tmp_path):
-    student = write_run(tmp_path, "student", dataset="cifar10", final=0.80, best=0.81)
-    comparison = report.baseline_comparison(student, "cifar10_base")
-    assert comparison.text.startswith("No complete 'cifar10_base' run in")
-    assert list(comparison.histories) == ["student (12,345 params)"]
-
-
-def test_compare_models_gives_mean_and_spread_over_seeds_and_quoted_numbers(tmp_path):
-    write_run(tmp_path, "net-seed0", final=0.80, seed=0)
-    write_run(tmp_path, "net-seed1", final=0.90, seed=1)
-    write_run(tmp_path, "net-sample", final=0.10, sample=True)  # samples make no claim
-    lines = report.compare_models(tmp_path, ["net", "other"],
-                                  quoted={"net": "91%"}).splitlines()
-    assert lines[0].split() == ["model", "runs", "(seeds)", "epochs", "final", "val", "acc",
-                                "best", "epoch", "(mean)", "quoted"]
-    assert lines[1].split() == ["net", "2", "(0,", "1)", "20", "85.00%", "±", "5.00", "99.51%",
-                                "91%"]
-    assert "no complete full-data run" in lines[2]
-
-
 def test_a_parameter_added_later_at_its_default_does_not_split_a_recipe(tmp_path, readme):
     older = {"seed": 0, "recipe": {"weight_decay": 0.005}}  # logged before label smoothing
     newer = {"seed": 1, "label_smoothing": 0.0, "steps_per_execution": 16, "jit_compile": True,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cnn_course.runs import errors, report, selection
+from cnn_course.runs import errors, report, run_folder, selection
 from tests.test_report import README, write_run
 
 SELECTION = """\
@@ -33,7 +33,7 @@ def run(logs, name, notebook, final, validation="test", seed=0, **parameters):
 
 
 def outcome(logs):
-    return selection.outcome(selection.read_selection(logs), report.complete_runs(logs),
+    return selection.outcome(selection.read_selection(logs), run_folder.complete_runs(logs),
                              defaults_of=DEFAULTS.__getitem__)
 
 

@@ -1,49 +1,29 @@
-"""Builds the README's results section from `logs/*/summary.json`; numbers are never typed.
+"""The results, generated from `logs/*/summary.json` (numbers are never typed): the README's
+results section, `logs/README.md` (every run's details), and `cnn-course results`' table.
 
 The section lives between two markers in README.md and is replaced whole on every run of
 `cnn-course report`; everything outside the markers is left as it is. Where a dataset has two
 or more full-data runs, the report also draws their validation curves on one axis into
-`logs/<dataset>_val_accuracy.png`.
+`logs/<dataset>_val_accuracy.png` (`comparisons.comparison_plots`); `check` says what is out
+of date without writing.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import run_files, run_folder, selection
+from cnn_course.runs import comparisons, run_files, run_folder, selection
+from cnn_course.runs.comparisons import comparison_plots, write_comparison_plot
+from cnn_course.runs.run_folder import by_dataset, complete_runs
 from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"
 RUN_FILE_LINKS = (run_files.HISTORY_FILE, run_files.TRAIN_LOG_FILE, run_files.SUMMARY_FILE,
                   run_files.MODEL_FILE, run_files.CURVES_FILE)
-
-
-def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
-    """(run folder, summary) of every run under `logs_dir` that has a summary, sorted by
-    dataset then name."""
-    runs = [(run.path, run.summary()) for run in run_folder.list_runs(logs_dir)]
-    runs = [(path, summary) for path, summary in runs if summary]
-    return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
-
-
-def _percent(value) -> str:
-    return "–" if value is None else f"{100 * value:.2f}%"
-
-
-def _duration(seconds) -> str:
-    if seconds is None:
-        return "–"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
-
-
-def _seconds(value) -> str:
-    return "–" if value is None else f"{value:.1f} s"
 
 
 def _link(run_dir: Path, base: Path, name: str) -> str:
@@ -74,7 +54,7 @@ def run_cells(run_dir: Path, summary: dict, base: Path) -> list[str]:
     """One run's row of `logs/README.md`: what ran and how well, with links to its files."""
     name = summary["run_name"]
     best = summary.get("best_val_accuracy")
-    best_text = f"{_percent(best)} (ep {summary.get('best_epoch')})" if best is not None else "–"
+    best_text = f"{tables.percent(best)} (ep {summary.get('best_epoch')})" if best is not None else "–"
     evaluation = summary.get("evaluation", {}).get("accuracy")
     files = [_link(run_dir, base, file) for file in RUN_FILE_LINKS if (run_dir / file).exists()]
     links = [f"[{Path(file).name.split('.')[0]}]({file})" for file in files]
@@ -82,9 +62,9 @@ def run_cells(run_dir: Path, summary: dict, base: Path) -> list[str]:
               for notebook in sorted(run_dir.glob("*.ipynb"))]
     return [f"`{name}`", str(summary.get("model_name")), f"{summary.get('params'):,}",
             _data_label(summary), f"{summary.get('epochs_run')}/{summary.get('epochs_requested')}",
-            _percent(summary.get("final_val_accuracy")), best_text,
-            _percent(last_epochs_minimum(run_dir)), _percent(evaluation),
-            _duration(summary.get("wall_time_s")), _seconds(summary.get("mean_epoch_s")),
+            tables.percent(summary.get("final_val_accuracy")), best_text,
+            tables.percent(last_epochs_minimum(run_dir)), tables.percent(evaluation),
+            tables.duration(summary.get("wall_time_s")), tables.seconds(summary.get("mean_epoch_s")),
             f"{summary.get('backend')}/{summary.get('device')}", " ".join(links)]
 
 
@@ -111,10 +91,10 @@ def seeds_lines(runs: list[tuple[Path, dict]]) -> list[str]:
         holds = [last_epochs_minimum(run_dir) for run_dir, _ in group.members]
         seeds = ", ".join(str(seed) for seed in group.seeds)
         lines += [
-            f"Across seeds ({seeds}), `{group.label}`: final {_percent(mean)} ± "
-            f"{100 * spread:.2f} (min {_percent(min(group.finals))}, max "
-            f"{_percent(max(group.finals))}); the worst of the last 3 epochs over all seeds: "
-            f"{_percent(min(holds))}.",
+            f"Across seeds ({seeds}), `{group.label}`: final {tables.percent(mean)} ± "
+            f"{100 * spread:.2f} (min {tables.percent(min(group.finals))}, max "
+            f"{tables.percent(max(group.finals))}); the worst of the last 3 epochs over all seeds: "
+            f"{tables.percent(min(holds))}.",
             "",
         ]
     return lines
@@ -130,42 +110,11 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
         best_mean, best_std = mean_std(group.bests)
         rows.append([group.label, group.validation + (" (sample)" if group.sample else ""),
                      str(len(group.members)),
-                     f"{_percent(final_mean)} ± {100 * final_std:.2f}",
-                     f"{_percent(best_mean)} ± {100 * best_std:.2f}",
-                     f"{_percent(min(group.finals))}–{_percent(max(group.finals))}"])
+                     f"{tables.percent(final_mean)} ± {100 * final_std:.2f}",
+                     f"{tables.percent(best_mean)} ± {100 * best_std:.2f}",
+                     f"{tables.percent(min(group.finals))}–{tables.percent(max(group.finals))}"])
     if not rows:
         return "No complete runs."
-    return tables.render(header, rows, align="l" * len(header))
-
-
-def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
-                   quoted: dict[str, str] | None = None) -> str:
-    """One line per model and recipe: its complete full-data runs in `logs_dir` grouped by
-    `seed_groups` (seeds, epochs), the final validation accuracy (mean ± standard deviation
-    over seeds) and the mean of each run's best epoch (reported, never used to pick anything);
-    `quoted` adds a column of published numbers to compare with. A model without runs says so.
-    A model run with several recipes gets one line per recipe, named after it."""
-    runs = [(run_dir, summary) for run_dir, summary in complete_runs(logs_dir)
-            if not summary.get("sample")]
-    header = (["model", "runs (seeds)", "epochs", "final val acc", "best epoch (mean)"]
-              + (["quoted"] if quoted else []))
-    rows = []
-    for model_name in model_names:
-        groups = seed_groups([(run_dir, summary) for run_dir, summary in runs
-                              if summary.get("model_name") == model_name])
-        if not groups:
-            rows.append([model_name, "0", "–", "no complete full-data run", "–"]
-                        + ([quoted.get(model_name, "–")] if quoted else []))
-        for group in groups:
-            mean, spread = mean_std(group.finals)
-            accuracy = _percent(mean) + (f" ± {100 * spread:.2f}" if len(group.finals) > 1
-                                         else "")
-            seeds = f"{len(group.members)} ({', '.join(str(seed) for seed in group.seeds)})"
-            epochs = ", ".join(sorted({str(summary.get("epochs_run"))
-                                       for _, summary in group.members}))
-            name = model_name if len(groups) == 1 else f"{model_name} ({group.label})"
-            rows.append([name, seeds, epochs, accuracy, _percent(mean_std(group.bests)[0])]
-                        + ([quoted.get(model_name, "–")] if quoted else []))
     return tables.render(header, rows, align="l" * len(header))
 
 
@@ -184,32 +133,6 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
                   f"size, receptive field, parameters, MACs)</summary>\n",
                   table.read_text(encoding="utf-8").strip(), "", "</details>", ""]
     return lines
-
-
-def comparison_histories(runs: list[tuple[Path, dict]]) -> dict[str, list[dict]]:
-    """Plot label → history rows of the full-data runs (no samples) that have a history."""
-    histories = {}
-    for run_dir, summary in runs:
-        rows = [] if summary.get("sample") else run_files.read_history(run_dir)
-        if rows:
-            histories[f"{summary['run_name']} ({summary.get('params', 0):,} params)"] = rows
-    return histories
-
-
-def write_comparison_plot(histories: dict[str, list[dict]], path: Path, title: str) -> None:
-    """Draws the validation accuracy per epoch of `histories` on one axis into `path` (PNG).
-
-    The PNG carries no software-version metadata, so the same logs and matplotlib give the
-    same file.
-    """
-    import matplotlib.pyplot as plt
-
-    from cnn_course import plots
-
-    figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
-    with run_files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
-    plt.close(figure)
 
 
 def results_section(
@@ -233,14 +156,14 @@ def results_section(
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."])
     plots = comparison_plots(logs_dir)
-    for dataset, group in _by_dataset(runs).items():
+    for dataset, group in by_dataset(runs).items():
         lines += [f"### {data.title(dataset)}", "",
                   tables.render(RUN_COLUMNS, [run_cells(run_dir, summary, base)
                                               for run_dir, summary in group],
                                 align="llrlrrrrrrrll", format="markdown"), ""]
         lines += seeds_lines(group)
         for plot_path, (histories, title) in plots.items():
-            if plot_path.name == _plot_name(dataset):
+            if plot_path.name == comparisons.plot_name(dataset):
                 if draw_plots:
                     write_comparison_plot(histories, plot_path, title)
                 lines += [f"![{title}]({_link(plot_path.parent, base, plot_path.name)})", ""]
@@ -281,7 +204,7 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
     """A recipe's row: name (and seeds), validation, n, mean ± std, best epoch, min–max,
     parameters, time per epoch, devices."""
     mean, spread = mean_std(recipe.finals)
-    final = _percent(mean) + (f" ± {100 * spread:.2f}" if len(recipe.finals) > 1 else "")
+    final = tables.percent(mean) + (f" ± {100 * spread:.2f}" if len(recipe.finals) > 1 else "")
     epoch_s = [summary.get("mean_epoch_s") for _, summary in recipe.members
                if summary.get("mean_epoch_s")]
     devices = sorted({f"{summary.get('backend')}/{summary.get('device')}"
@@ -292,10 +215,10 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
     if label:
         name += f": {label}"
     return [name, _validation_words(recipe), len(recipe.members), final,
-            _percent(mean_std(recipe.bests)[0]),
-            f"{_percent(min(recipe.finals))}–{_percent(max(recipe.finals))}",
+            tables.percent(mean_std(recipe.bests)[0]),
+            f"{tables.percent(min(recipe.finals))}–{tables.percent(max(recipe.finals))}",
             f"{recipe.members[0][1].get('params', 0):,}",
-            _seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
+            tables.seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
 
 
 def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
@@ -351,71 +274,12 @@ def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> st
     if chosen is not None:
         lines += selection_lines(selection.outcome(chosen, runs), logs_dir, base)
     labels = chosen.labels if chosen is not None else {}
-    for dataset, group in _by_dataset(runs).items():
+    for dataset, group in by_dataset(runs).items():
         rows = [_recipe_cells(recipe, labels.get(recipe.label)) for recipe in seed_groups(group)]
         lines += [f"**{data.title(dataset)}**", "",
                   tables.render(HEADLINE_COLUMNS, rows, align="llrrrrrrl", format="markdown")]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def complete_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
-    return [(run_dir, summary) for run_dir, summary in collect_runs(Path(logs_dir).resolve())
-            if summary.get("status") == run_folder.COMPLETE]
-
-
-def _by_dataset(runs: list[tuple[Path, dict]]) -> dict[str, list[tuple[Path, dict]]]:
-    groups: dict[str, list[tuple[Path, dict]]] = {}
-    for run_dir, summary in runs:
-        groups.setdefault(str(summary.get("dataset")), []).append((run_dir, summary))
-    return groups
-
-
-def _plot_name(dataset: str) -> str:
-    return f"{dataset}_val_accuracy.png"
-
-
-def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, tuple[dict, str]]:
-    """Plot path → (histories, title) of each dataset with two or more complete full-data
-    runs: the plots the report draws."""
-    plots = {}
-    for dataset, group in _by_dataset(complete_runs(logs_dir)).items():
-        histories = comparison_histories(group)
-        if len(histories) >= 2:
-            title = f"{data.title(dataset)}: validation accuracy per epoch"
-            plots[Path(logs_dir).resolve() / _plot_name(dataset)] = (histories, title)
-    return plots
-
-
-@dataclasses.dataclass(frozen=True)
-class BaselineComparison:
-    """A run against a baseline run of the same logs folder: words and both histories."""
-
-    text: str
-    histories: dict[str, list[dict]]
-
-
-def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> BaselineComparison:
-    """Does the run's final validation accuracy beat the baseline's best epoch? The baseline
-    is looked for beside the run; without it, the text says so and only the run is plotted."""
-    run = run_folder.RunDir.at(run_dir)
-    summary = run.summary()
-    label = f"{run.name} ({summary.get('params', 0):,} params)"
-    histories = {label: run.history()}
-    baseline = run_folder.RunDir(run.logs_dir, baseline_name)
-    if baseline.state() != run_folder.COMPLETE:
-        return BaselineComparison(
-            f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
-            f"(`cnn-course run` its notebook with the same logs folder).", histories)
-    base = baseline.summary()
-    final, best = summary.get("final_val_accuracy"), base.get("best_val_accuracy")
-    verdict = "beats" if final is not None and best is not None and final > best else (
-        "does not beat")
-    text = (f"{run.name}: final {_percent(final)}; {baseline_name}: final "
-            f"{_percent(base.get('final_val_accuracy'))}, best {_percent(best)} (epoch "
-            f"{base.get('best_epoch')}). {run.name} {verdict} the baseline's best epoch.")
-    histories[f"{baseline_name} ({base.get('params', 0):,} params)"] = baseline.history()
-    return BaselineComparison(text, histories)
 
 
 def check(readme_path: str | os.PathLike = "README.md",
@@ -451,9 +315,9 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
         data_label = _data_label(summary) if summary.get("dataset") else "–"
         rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
                      f"{summary.get('epochs_run', 0)}/{summary.get('epochs_requested', '?')}",
-                     _percent(summary.get("final_val_accuracy")),
-                     _percent(summary.get("best_val_accuracy")),
-                     _duration(summary.get("wall_time_s"))))
+                     tables.percent(summary.get("final_val_accuracy")),
+                     tables.percent(summary.get("best_val_accuracy")),
+                     tables.duration(summary.get("wall_time_s"))))
     if not rows:
         return f"No runs in {logs_dir}/."
     table = tables.render(header, rows, align="l" * len(header))
@@ -504,5 +368,4 @@ def readme_section(readme_path: str | os.PathLike = "README.md") -> str:
     return _split_readme(Path(readme_path))[1].removeprefix("\n")
 
 
-__all__ = ["update_readme", "readme_section", "results_section", "collect_runs", "check",
-           "terminal_table"]
+__all__ = ["update_readme", "readme_section", "results_section", "check", "terminal_table"]

@@ -391,6 +391,28 @@ def list_runs(logs_dir: str | os.PathLike) -> list[RunDir]:
     return runs
 
 
+def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
+    """(run folder, summary) of every run under `logs_dir` that has a summary, sorted by
+    dataset then name."""
+    runs = [(run.path, run.summary()) for run in list_runs(logs_dir)]
+    runs = [(path, summary) for path, summary in runs if summary]
+    return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
+
+
+def complete_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
+    """(run folder, summary) of the complete runs: the only runs that are results."""
+    return [(run_dir, summary) for run_dir, summary in collect_runs(Path(logs_dir).resolve())
+            if summary.get("status") == COMPLETE]
+
+
+def by_dataset(runs: list[tuple[Path, dict]]) -> dict[str, list[tuple[Path, dict]]]:
+    """The runs grouped by their summary's dataset, in the order first seen."""
+    groups: dict[str, list[tuple[Path, dict]]] = {}
+    for run_dir, summary in runs:
+        groups.setdefault(str(summary.get("dataset")), []).append((run_dir, summary))
+    return groups
+
+
 def _process_alive(pid) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
