@@ -27,6 +27,11 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.2f}%"
 
 
+def percent_spread(mean: float, spread: float) -> str:
+    """A mean and its standard deviation over seeds: (0.85, 0.05) → '85.00% ± 5.00' (points)."""
+    return f"{percent(mean)} ± {100 * spread:.2f}"
+
+
 def duration(seconds: float | None) -> str:
     """A wall time: 7093.4 → '118 min 13 s', 34 → '34 s'; None → '–'."""
     if seconds is None:

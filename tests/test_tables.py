@@ -1,4 +1,4 @@
-"""The package's one table printer and number format."""
+"""The package's one table printer and its formats (counts, accuracies, times)."""
 
 import pytest
 
@@ -26,3 +26,11 @@ def test_a_bad_alignment_or_format_is_refused(align, format):
                                          (46_764_746, "46.76M"), (2.048e9, "2.048G")])
 def test_human_keeps_four_significant_figures(value, text):
     assert tables.human(value) == text
+
+
+def test_accuracies_and_times_have_one_format_each():
+    assert tables.percent(0.8918) == "89.18%" and tables.percent(None) == "–"
+    assert tables.percent_spread(0.85, 0.05) == "85.00% ± 5.00"
+    assert tables.duration(7093.4) == "118 min 13 s" and tables.duration(34) == "34 s"
+    assert tables.duration(None) == "–"
+    assert tables.seconds(141.63) == "141.6 s" and tables.seconds(None) == "–"

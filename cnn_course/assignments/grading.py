@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
+from cnn_course import tables
 from cnn_course.assignments import cifar10, mnist
 from cnn_course.assignments.evidence import EvidenceError, RunEvidence, run_folders
 from cnn_course.assignments.rules import FAIL, PASS, Outcome
@@ -218,7 +219,7 @@ def submission_readme(runs: Sequence[RunEvidence]) -> str:
                   f"- model `{summary.get('model_name')}`, {summary.get('params', 0):,} "
                   f"parameters, {summary.get('dataset')}",
                   f"- final validation accuracy: "
-                  f"{'–' if final is None else f'{100 * final:.2f}%'} after "
+                  f"{tables.percent(final)} after "
                   f"{summary.get('epochs_run')} epochs (validation: "
                   f"{summary.get('validation', 'test')})", ""]
         if run.run.model_table_path.is_file():

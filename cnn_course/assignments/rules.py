@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from cnn_course import tables
+
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
 MARKS = {PASS: "✔", FAIL: "✘", NOT_CHECKED: "?"}
 
@@ -50,4 +52,4 @@ class Rule:
 
 
 def percent(value) -> str:
-    return "–" if value is None else f"{100 * float(value):.2f}%"
+    return tables.percent(None if value is None else float(value))

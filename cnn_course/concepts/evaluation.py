@@ -36,7 +36,7 @@ def per_class_table(
     accuracies = per_class_accuracy(y_true, y_pred, len(class_names))
     counts = np.bincount(np.asarray(y_true).reshape(-1), minlength=len(class_names))
     return tables.render(("class", "images", "accuracy"),
-                         [(name, count, f"{100 * accuracy:.2f}%")
+                         [(name, count, tables.percent(accuracy))
                           for name, count, accuracy in zip(class_names, counts, accuracies)],
                          format="markdown")
 
@@ -121,8 +121,8 @@ def rates_table(rates: Sequence[BinaryRates], class_names: Sequence[str]) -> str
     precision."""
     return tables.render(("class", "images", "sensitivity", "specificity", "precision"),
                          [(name, rate.true_positives + rate.false_negatives,
-                           f"{100 * rate.sensitivity:.2f}%", f"{100 * rate.specificity:.2f}%",
-                           f"{100 * rate.precision:.2f}%") for name, rate in zip(class_names, rates)],
+                           tables.percent(rate.sensitivity), tables.percent(rate.specificity),
+                           tables.percent(rate.precision)) for name, rate in zip(class_names, rates)],
                          format="markdown")
 
 

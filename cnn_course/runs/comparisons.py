@@ -34,8 +34,8 @@ def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
                         + ([quoted.get(model_name, "–")] if quoted else []))
         for group in groups:
             mean, spread = mean_std(group.finals)
-            accuracy = tables.percent(mean) + (f" ± {100 * spread:.2f}" if len(group.finals) > 1
-                                         else "")
+            accuracy = (tables.percent_spread(mean, spread) if len(group.finals) > 1
+                        else tables.percent(mean))
             seeds = f"{len(group.members)} ({', '.join(str(seed) for seed in group.seeds)})"
             epochs = ", ".join(sorted({str(summary.get("epochs_run"))
                                        for _, summary in group.members}))

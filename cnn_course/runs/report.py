@@ -91,8 +91,8 @@ def seeds_lines(runs: list[tuple[Path, dict]]) -> list[str]:
         holds = [last_epochs_minimum(run_dir) for run_dir, _ in group.members]
         seeds = ", ".join(str(seed) for seed in group.seeds)
         lines += [
-            f"Across seeds ({seeds}), `{group.label}`: final {tables.percent(mean)} ± "
-            f"{100 * spread:.2f} (min {tables.percent(min(group.finals))}, max "
+            f"Across seeds ({seeds}), `{group.label}`: final {tables.percent_spread(mean, spread)}"
+            f" (min {tables.percent(min(group.finals))}, max "
             f"{tables.percent(max(group.finals))}); the worst of the last 3 epochs over all seeds: "
             f"{tables.percent(min(holds))}.",
             "",
@@ -110,8 +110,8 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
         best_mean, best_std = mean_std(group.bests)
         rows.append([group.label, group.validation + (" (sample)" if group.sample else ""),
                      str(len(group.members)),
-                     f"{tables.percent(final_mean)} ± {100 * final_std:.2f}",
-                     f"{tables.percent(best_mean)} ± {100 * best_std:.2f}",
+                     tables.percent_spread(final_mean, final_std),
+                     tables.percent_spread(best_mean, best_std),
                      f"{tables.percent(min(group.finals))}–{tables.percent(max(group.finals))}"])
     if not rows:
         return "No complete runs."
@@ -204,7 +204,8 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
     """A recipe's row: name (and seeds), validation, n, mean ± std, best epoch, min–max,
     parameters, time per epoch, devices."""
     mean, spread = mean_std(recipe.finals)
-    final = tables.percent(mean) + (f" ± {100 * spread:.2f}" if len(recipe.finals) > 1 else "")
+    final = (tables.percent_spread(mean, spread) if len(recipe.finals) > 1
+             else tables.percent(mean))
     epoch_s = [summary.get("mean_epoch_s") for _, summary in recipe.members
                if summary.get("mean_epoch_s")]
     devices = sorted({f"{summary.get('backend')}/{summary.get('device')}"

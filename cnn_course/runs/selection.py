@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnn_course import tables
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.seeds import ADDED_PARAMETER_DEFAULTS, NOT_RECIPE, mean_std, recipe_parameters
 
@@ -141,14 +142,14 @@ def verdict(result: Outcome) -> str:
     if not student or not base:
         return f"Chosen: {result.chosen.name}. Not answered yet: {seeds_in}."
     margin = 100 * (min(student) - max(base))
-    comparison = (f"the student's worst seed ({100 * min(student):.2f}%) beats the base's best "
-                  f"({100 * max(base):.2f}%) by {margin:.2f} points" if margin > 0 else
-                  f"the student's worst seed ({100 * min(student):.2f}%) does not beat the "
-                  f"base's best ({100 * max(base):.2f}%)")
+    worst, best = tables.percent(min(student)), tables.percent(max(base))
+    comparison = (f"the student's worst seed ({worst}) beats the base's best ({best}) by "
+                  f"{margin:.2f} points" if margin > 0 else
+                  f"the student's worst seed ({worst}) does not beat the base's best ({best})")
     goal = ""
     if selection.goal is not None:
         mean = mean_std(student)[0]
-        goal = (f" The student's mean final test accuracy, {100 * mean:.2f}%, "
+        goal = (f" The student's mean final test accuracy, {tables.percent(mean)}, "
                 f"{'meets' if mean >= selection.goal else 'is below'} the goal of "
                 f"{100 * selection.goal:.1f}%.")
     return f"Chosen: {result.chosen.name}. On the test set, {comparison} ({seeds_in}).{goal}"

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from cnn_course import tables
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import check_run_name
 from cnn_course.runs.run_folder import COMPLETE, RunDir
@@ -352,7 +353,7 @@ def _is_course_notebook(notebook: Path) -> bool:
 def progress_line(done: int, total: int, outcome: Mapping) -> str:
     """`3/10 complete  cifar10_separable-seed2  88.41% (holdout)  31 min`."""
     accuracy = outcome.get("final_val_accuracy")
-    words = f"{100 * accuracy:.2f}%" if isinstance(accuracy, (int, float)) else "–"
+    words = tables.percent(accuracy) if isinstance(accuracy, (int, float)) else "–"
     if outcome.get("validation") == "holdout":
         words += " (holdout)"
     minutes = f"{outcome.get('seconds', 0) / 60:.0f} min"
