@@ -54,7 +54,7 @@ def test_a_model_kept_only_in_git_history_is_verified_from_there_unchanged(tmp_p
     run = run_folder.RunDir(logs_dir, "in-history")
     with pytest.raises(errors.RunError, match="kept in git history") as raised:
         run.complete_model_path()
-    restore = model_history.committed_model(run).restore_command
+    restore = model_history.committed_model(run.model_path).restore_command
     assert restore in str(raised.value)
     subprocess.run(restore, shell=True, check=True)
     assert model_path.read_bytes() == original and not git(tmp_path, "diff", "--cached")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.run_folder import RunDir
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,10 @@ def _git(repository: Path, *arguments: str, text: bool = True) -> str | bytes:
     return completed.stdout.strip() if text else completed.stdout
 
 
-def committed_model(run: RunDir) -> CommittedModel | None:
-    """The last commit that added or changed `run`'s model.keras, when the file is not in the
-    tree; None when it is in the tree, or git has no version of it (or there is no git)."""
-    model_path = run.model_path.resolve()
+def committed_model(model_path: Path) -> CommittedModel | None:
+    """The last commit that added or changed the run's `model_path`, when the file is not in
+    the tree; None when it is in the tree, or git has no version of it (or there is no git)."""
+    model_path = Path(model_path).resolve()
     if model_path.is_file():
         return None
     try:
@@ -61,19 +60,20 @@ def committed_model(run: RunDir) -> CommittedModel | None:
 
 
 @contextlib.contextmanager
-def model_file(run: RunDir) -> Iterator[Path]:
-    """The run's model.keras: the tree's file, else git's last version in a temporary file
+def model_file(model_path: Path) -> Iterator[Path]:
+    """A run's model.keras: the tree's file, else git's last version in a temporary file
     (deleted afterwards). `RunError` when neither exists, saying why and what to do."""
-    if run.model_path.is_file():
-        yield run.model_path
+    model_path = Path(model_path)
+    if model_path.is_file():
+        yield model_path
         return
-    committed = committed_model(run)
+    committed = committed_model(model_path)
     if committed is None:
         raise RunError(
-            f"Run {run.name!r} has no {run.model_path.name} in {run.path}, and git history "
-            f"holds none either. A shallow clone lacks the history: `git fetch --unshallow`, "
-            f"or train the run again.")
+            f"Run {model_path.parent.name!r} has no {model_path.name} in {model_path.parent}, "
+            f"and git history holds none either. A shallow clone lacks the history: `git "
+            f"fetch --unshallow`, or train the run again.")
     with tempfile.TemporaryDirectory(prefix="cnn_course-model-") as folder:
-        path = Path(folder) / run.model_path.name
+        path = Path(folder) / model_path.name
         path.write_bytes(committed.read_bytes())
         yield path

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cnn_course.runs.errors import RunError, RunLockedError
 from cnn_course.runs.logs_folder import MAX_RUN_NAME_LENGTH, RUN_NAME_PATTERN, check_run_name
+from cnn_course.runs.model_history import committed_model
 from cnn_course.runs.run_files import (
     BACKUP_DIR_NAME,
     BACKUP_METADATA_FILE,
@@ -157,9 +158,7 @@ class RunDir:
     def complete_model_path(self) -> Path:
         """The final model of a complete run; `RunError` saying what to do otherwise."""
         if self.state() == COMPLETE and not self.model_path.is_file():
-            from cnn_course.runs.model_history import committed_model
-
-            committed = committed_model(self)
+            committed = committed_model(self.model_path)
             if committed is not None:
                 raise RunError(
                     f"Run {self.name!r} is complete, but its model.keras is kept in git "
