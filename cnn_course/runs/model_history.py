@@ -10,6 +10,7 @@ temporary file; `restore_command` says how to put it back for good."""
 from __future__ import annotations
 
 import contextlib
+import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -30,8 +31,9 @@ class CommittedModel:
     @property
     def restore_command(self) -> str:
         """Writes the model back into its run folder (not staged: the tree stays small)."""
-        return (f"(cd {self.repository} && git show {self.commit[:12]}:{self.path} "
-                f"> {self.path})")
+        path = shlex.quote(self.path)
+        return (f"(cd {shlex.quote(str(self.repository))} && git show "
+                f"{self.commit[:12]}:{path} > {path})")
 
     def read_bytes(self) -> bytes:
         return _git(self.repository, "show", f"{self.commit}:{self.path}", text=False)
