@@ -148,8 +148,10 @@ def verdict(result: Outcome) -> str:
                   f"the student's worst seed ({worst}) does not beat the base's best ({best})")
     goal = ""
     if selection.goal is not None:
-        mean = mean_std(student)[0]
-        goal = (f" The student's mean final test accuracy, {tables.percent(mean)}, "
+        mean, planned = mean_std(student)[0], selection.seeds.get("student", 5)
+        over = (f"over {len(student)} of {planned} seeds so far" if len(student) < planned
+                else f"over {len(student)} seeds")
+        goal = (f" The student's mean final test accuracy {over}, {tables.percent(mean)}, "
                 f"{'meets' if mean >= selection.goal else 'is below'} the goal of "
                 f"{100 * selection.goal:.1f}%.")
     return f"Chosen: {result.chosen.name}. On the test set, {comparison} ({seeds_in}).{goal}"
