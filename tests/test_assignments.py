@@ -129,6 +129,23 @@ def test_a_hundred_thousand_parameters_is_not_fewer_than_a_hundred_thousand(coho
     assert "≥ 100,000" in outcome["student.parameters"].evidence
 
 
+def test_a_summary_edited_by_hand_fails_with_the_field_named_not_a_type_error(tmp_path, cohort):
+    logs, runs = cohort
+    edited = tmp_path / "edited"
+    shutil.copytree(runs["good"], edited)
+    summary = json.loads((edited / "summary.json").read_text())
+    summary["params"] = "95k"
+    (edited / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match=r"'params' is '95k' \(str\), expected a whole number"):
+        assignments.check_run(edited, "cifar10")
+    shutil.copytree(runs["good"], tmp_path / "student")
+    (tmp_path / "cifar10_base").mkdir()  # a base whose summary is no object
+    (tmp_path / "cifar10_base" / "summary.json").write_text("[0.9]")
+    outcome = {o.rule_id: o for o in assignments.check_run(tmp_path / "student")}
+    assert outcome["student.beats_base"].status == "fail"
+    assert "holds a JSON list, not an object" in outcome["student.beats_base"].evidence
+
+
 def test_a_lambda_model_is_refused_without_running_its_code(tmp_path, cohort):
     _, runs = cohort
     run = tmp_path / "lambda"

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
+from cnn_course import tables
 from cnn_course.assignments import common
-from cnn_course.assignments.rules import FAIL, PASS, Rule, percent
+from cnn_course.assignments.rules import FAIL, PASS, Rule
 
 NAME = "cifar10"
 EPOCHS = 50
@@ -115,8 +116,8 @@ def beats_base(run, submission):
     best = max(rows, key=lambda row: row["val_accuracy"])
     ok = best["val_accuracy"] > base_final
     return ((PASS if ok else FAIL),
-            f"best {percent(best['val_accuracy'])} at epoch {int(best['epoch'])} "
-            f"{'>' if ok else '≤'} base {percent(base_final)} ({base.name})")
+            f"best {tables.percent(best['val_accuracy'])} at epoch {int(best['epoch'])} "
+            f"{'>' if ok else '≤'} base {tables.percent(base_final)} ({base.name})")
 
 
 RULES = (

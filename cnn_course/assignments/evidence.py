@@ -19,6 +19,25 @@ class EvidenceError(ValueError):
     """A run folder that cannot be read as a run (missing or unreadable files)."""
 
 
+# The summary fields the rules read, with what a run writes there. A submission's summary.json
+# is checked against these before any rule reads it, so that a hand-made one ('"params": "95k"')
+# fails its rules with words instead of stopping a grading with a TypeError.
+NUMBER, WHOLE_NUMBER, TEXT, OBJECT = "a number", "a whole number", "a string", "an object"
+SUMMARY_FIELDS: dict[str, str] = {
+    "final_val_accuracy": NUMBER,
+    "best_val_accuracy": NUMBER,
+    "params": WHOLE_NUMBER,
+    "epochs_run": WHOLE_NUMBER,
+    "epochs_requested": WHOLE_NUMBER,
+    "dataset": TEXT,
+    "model_name": TEXT,
+    "validation": TEXT,
+    "evaluation": OBJECT,
+    "evaluation.accuracy": NUMBER,
+}
+_TYPES = {NUMBER: (int, float), WHOLE_NUMBER: (int,), TEXT: (str,), OBJECT: (dict,)}
+
+
 @dataclasses.dataclass
 class RunEvidence:
     """One run folder, read lazily."""
@@ -34,9 +53,10 @@ class RunEvidence:
         if not self.run.summary_path.is_file():
             raise EvidenceError(f"{self.path} holds no summary.json: it is not a run folder.")
         try:
-            return self.run.summary()
+            summary = self.run.summary()
         except ValueError as error:
             raise EvidenceError(f"{self.run.summary_path} is not valid JSON ({error}).") from None
+        return _checked_summary(summary, self.run.summary_path)
 
     @property
     def name(self) -> str:
@@ -44,11 +64,15 @@ class RunEvidence:
 
     @property
     def complete(self) -> bool:
-        return self.run.state() == COMPLETE
+        return self.summary.get("status") == COMPLETE  # the checked summary, not the raw one
 
     @functools.cached_property
     def history(self) -> list[dict]:
-        return self.run.history()
+        try:
+            return self.run.history()
+        except ValueError as error:  # a cell that is not a number
+            raise EvidenceError(f"{self.run.history_path} holds a value that is not a number "
+                                f"({error}); a run's history.csv holds numbers only.") from None
 
     @functools.cached_property
     def model(self):
@@ -88,6 +112,26 @@ class RunEvidence:
                         text = "".join(text)
                     lines += str(text).splitlines()
         return lines
+
+
+def _checked_summary(summary, path: Path) -> dict:
+    """`summary` when it is a JSON object whose fields the rules read (`SUMMARY_FIELDS`) hold
+    what a run writes there (or null); EvidenceError naming the first field that does not."""
+    if not isinstance(summary, dict):
+        raise EvidenceError(f"{path} holds a JSON {type(summary).__name__}, not an object: "
+                            f"it is not a run's summary.")
+    fields = dict(summary)
+    if isinstance(summary.get("evaluation"), dict):
+        fields["evaluation.accuracy"] = summary["evaluation"].get("accuracy")
+    for field, expected in SUMMARY_FIELDS.items():
+        value = fields.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, _TYPES[expected]):
+            raise EvidenceError(f"{path}: {field!r} is {value!r} ({type(value).__name__}), "
+                                f"expected {expected}. The file was edited or not written by a "
+                                f"run; run the notebook again to write it.")
+    return summary
 
 
 def run_folders(folder: str | os.PathLike) -> list[Path]:

@@ -3,8 +3,9 @@ a validation accuracy above 99.4% on the 10,000 test images."""
 
 from __future__ import annotations
 
+from cnn_course import tables
 from cnn_course.assignments import common
-from cnn_course.assignments.rules import FAIL, PASS, Rule, percent
+from cnn_course.assignments.rules import FAIL, PASS, Rule
 
 NAME = "mnist"
 MAX_PARAMETERS = 20_000
@@ -17,8 +18,8 @@ def accuracy_above(run, submission):
         return status, words
     final = run.summary["final_val_accuracy"]
     return ((PASS if final > MIN_ACCURACY else FAIL),
-            f"final {percent(final)} {'>' if final > MIN_ACCURACY else '≤'} "
-            f"{percent(MIN_ACCURACY)}")
+            f"final {tables.percent(final)} {'>' if final > MIN_ACCURACY else '≤'} "
+            f"{tables.percent(MIN_ACCURACY)}")
 
 
 RULES = (

@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from cnn_course import tables
-
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
 MARKS = {PASS: "✔", FAIL: "✘", NOT_CHECKED: "?"}
 
@@ -49,7 +47,3 @@ class Rule:
         except EvidenceError as error:
             status, evidence = FAIL, str(error)
         return Outcome(self.rule_id, self.statement, status, evidence)
-
-
-def percent(value) -> str:
-    return tables.percent(None if value is None else float(value))
