@@ -62,12 +62,13 @@ def committed_model(model_path: Path) -> CommittedModel | None:
 
 
 @contextlib.contextmanager
-def model_file(model_path: Path) -> Iterator[Path]:
-    """A run's model.keras: the tree's file, else git's last version in a temporary file
-    (deleted afterwards). `RunError` when neither exists, saying why and what to do."""
+def model_file(model_path: Path) -> Iterator[tuple[Path, CommittedModel | None]]:
+    """A run's model.keras and where it came from: the tree's file (None), else git's last
+    version in a temporary file, deleted afterwards (its `CommittedModel`). `RunError` when
+    neither exists, saying why and what to do."""
     model_path = Path(model_path)
     if model_path.is_file():
-        yield model_path
+        yield model_path, None
         return
     committed = committed_model(model_path)
     if committed is None:
@@ -78,4 +79,4 @@ def model_file(model_path: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="cnn_course-model-") as folder:
         path = Path(folder) / model_path.name
         path.write_bytes(committed.read_bytes())
-        yield path
+        yield path, committed

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from cnn_course import data, tables
 from cnn_course.runs import comparisons, run_files, run_folder, selection
-from cnn_course.runs.comparisons import comparison_plots, write_comparison_plot
 from cnn_course.runs.run_folder import by_dataset, complete_runs
 from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
@@ -155,7 +154,7 @@ def results_section(
     ]
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."])
-    plots = comparison_plots(logs_dir)
+    plots = comparisons.comparison_plots(logs_dir)
     for dataset, group in by_dataset(runs).items():
         lines += [f"### {data.title(dataset)}", "",
                   tables.render(RUN_COLUMNS, [run_cells(run_dir, summary, base)
@@ -165,7 +164,7 @@ def results_section(
         for plot_path, (histories, title) in plots.items():
             if plot_path.name == comparisons.plot_name(dataset):
                 if draw_plots:
-                    write_comparison_plot(histories, plot_path, title)
+                    comparisons.write_comparison_plot(histories, plot_path, title)
                 lines += [f"![{title}]({_link(plot_path.parent, base, plot_path.name)})", ""]
         lines += model_tables(group)
         lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
@@ -298,9 +297,9 @@ def check(readme_path: str | os.PathLike = "README.md",
             logs_dir, draw_plots=False):
         problems.append(f"{details}: the run details differ from {logs_dir}/")
     with tempfile.TemporaryDirectory() as scratch:
-        for plot_path, (histories, title) in comparison_plots(logs_dir).items():
+        for plot_path, (histories, title) in comparisons.comparison_plots(logs_dir).items():
             fresh = Path(scratch) / plot_path.name
-            write_comparison_plot(histories, fresh, title)
+            comparisons.write_comparison_plot(histories, fresh, title)
             if not plot_path.is_file() or plot_path.read_bytes() != fresh.read_bytes():
                 problems.append(f"{plot_path}: the plot differs from the runs' histories")
     return problems

@@ -157,20 +157,20 @@ class RunDir:
 
     def complete_model_path(self) -> Path:
         """The final model of a complete run; `RunError` saying what to do otherwise."""
-        if self.state() == COMPLETE and not self.model_path.is_file():
-            committed = committed_model(self.model_path)
-            if committed is not None:
-                raise RunError(
-                    f"Run {self.name!r} is complete, but its model.keras is kept in git "
-                    f"history, not in the tree (so the tree stays small enough to travel). Put "
-                    f"it back with: {committed.restore_command}")
-        if self.state() != COMPLETE or not self.model_path.is_file():
+        complete = self.state() == COMPLETE
+        if complete and self.model_path.is_file():
+            return self.model_path
+        committed = committed_model(self.model_path) if complete else None
+        if committed is not None:
             raise RunError(
-                f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "
-                f"there is no final model.keras to load. Train it first (`cnn-course run` its "
-                f"notebook), or point to the folder that holds it (a clone of the repository "
-                f"has the committed runs in logs/).")
-        return self.model_path
+                f"Run {self.name!r} is complete, but its model.keras is kept in git history, "
+                f"not in the tree (so the tree stays small enough to travel). Put it back "
+                f"with: {committed.restore_command}")
+        raise RunError(
+            f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "
+            f"there is no final model.keras to load. Train it first (`cnn-course run` its "
+            f"notebook), or point to the folder that holds it (a clone of the repository has "
+            f"the committed runs in logs/).")
 
     # Writing.
     def write_summary(self, summary: Mapping) -> None:

@@ -43,8 +43,7 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
                          f"no final model to verify.")
     from cnn_course.models import training
 
-    committed = model_history.committed_model(run.model_path)
-    with model_history.model_file(run.model_path) as model_path:
+    with model_history.model_file(run.model_path) as (model_path, committed):
         model = keras.saving.load_model(model_path)
     if not model.compiled:  # saved for inference (models.saving): loss and metric only
         training.compile_classifier(model)
