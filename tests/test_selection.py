@@ -100,3 +100,15 @@ def test_the_missing_runs_come_in_order_with_the_commands_that_make_them(logs):
     run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", weight_decay=0.005)
     assert [item.parameters for item in selection.next_runs(outcome(logs))][1:] == [
         {"weight_decay": 0.0005, "seed": 0}, {"weight_decay": 0.0005, "seed": 1}]
+
+
+def test_results_say_which_missing_run_is_under_way_and_how_to_resume_it(logs, monkeypatch):
+    monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
+    run(logs, "base-seed1", "base.ipynb", 0.70, "test", 1, learning_rate=0.001)
+    summary = json.loads((logs / "base-seed1" / "summary.json").read_text())
+    summary.update(status="running", epochs_run=13, epochs_requested=20)  # no process: stopped
+    (logs / "base-seed1" / "summary.json").write_text(json.dumps(summary))
+    lines = report.terminal_table(logs).splitlines()
+    assert ("  cnn-course sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20: "
+            "the same command resumes it") in lines
+    assert "  cnn-course sweep base -p seed 0" in lines  # not started: the command alone

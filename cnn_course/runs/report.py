@@ -331,8 +331,24 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
         table += f"\n\n{selection.verdict(result)}"
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
-                      + "\n".join(f"  {run.sweep_command()}" for run in missing))
+                      + "\n".join(_next_run_line(run, logs_dir) for run in missing))
     return table
+
+
+def _next_run_line(next_run: selection.NextRun, logs_dir: str | os.PathLike) -> str:
+    """The command that makes a missing run, and the state of its folder if it was started."""
+    unfinished = [(path, summary) for path, summary in run_folder.collect_runs(logs_dir)
+                  if summary.get("status") != run_folder.COMPLETE]
+    started = next_run.started(unfinished)
+    if started is None:
+        return f"  {next_run.sweep_command()}"
+    state = run_folder.RunDir.at(started)
+    words = state.describe_state()
+    if state.state() == run_folder.INTERRUPTED:
+        words += ": the same command resumes it"
+    elif state.state() == run_folder.FAILED:
+        words += ": fix the cause, then run the same command again"
+    return f"  {next_run.sweep_command()}   # {started.name}: {words}"
 
 
 def _split_readme(readme_path: Path) -> tuple[str, str, str]:

@@ -81,16 +81,18 @@ def members(runs: Sequence[tuple[Path, dict]], notebook: str, settings: Mapping,
             defaults: Mapping, validation: str) -> list[tuple[Path, dict]]:
     """The complete full-data runs of `notebook` on `validation` whose parameters are the
     defaults with `settings` on top."""
-    wanted = {**defaults, **settings}
-    found = []
-    for run_dir, summary in runs:
-        if (summary.get("status") != "complete" or summary.get("notebook") != notebook
-                or summary.get("sample") or summary.get("validation", "test") != validation):
-            continue
-        trained = {**ADDED_PARAMETER_DEFAULTS, **recipe_parameters(summary)}
-        if all(trained.get(name, value) == value for name, value in wanted.items()):
-            found.append((run_dir, summary))
-    return found
+    return [(run_dir, summary) for run_dir, summary in runs
+            if summary.get("status") == "complete"
+            and _trained_as(summary, notebook, {**defaults, **settings}, validation)]
+
+
+def _trained_as(summary: Mapping, notebook: str, wanted: Mapping, validation: str) -> bool:
+    """Whether a run is a full-data run of `notebook` on `validation` with `wanted`'s values."""
+    if (summary.get("notebook") != notebook or summary.get("sample")
+            or summary.get("validation", "test") != validation):
+        return False
+    trained = {**ADDED_PARAMETER_DEFAULTS, **recipe_parameters(summary)}
+    return all(trained.get(name, value) == value for name, value in wanted.items())
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,21 @@ class NextRun:
         """`notebook:name=value,...`, as `scripts/gpu_window.py --runs` takes it."""
         settings = ",".join(f"{name}={value}" for name, value in self.parameters.items())
         return f"{self.short_name}:{settings}"
+
+    def started(self, runs: Sequence[tuple[Path, dict]],
+                defaults_of: Callable[[str], dict] | None = None) -> Path | None:
+        """The unfinished run among `runs` (running, interrupted or failed) that is this one,
+        so that `cnn-course results` says it is under way instead of inviting a second copy."""
+        settings = {name: value for name, value in self.parameters.items()
+                    if name not in ("seed", "validation")}
+        wanted = {**(defaults_of or notebook_defaults)(self.notebook), **settings}
+        validation = self.parameters.get("validation", "test")
+        for run_dir, summary in runs:
+            if (summary.get("status") != "complete"
+                    and summary.get("seed") == self.parameters.get("seed")
+                    and _trained_as(summary, self.notebook, wanted, validation)):
+                return run_dir
+        return None
 
 
 def next_runs(result: Outcome) -> list[NextRun]:
