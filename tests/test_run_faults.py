@@ -356,3 +356,17 @@ def test_loading_the_model_of_a_run_that_is_not_complete_says_what_to_do(tmp_pat
     interrupted_run(tmp_path)
     with pytest.raises(errors.RunError, match=r"\(interrupted after epoch 2 of 5\)"):
         run_folder.RunDir(tmp_path, NAME).complete_model_path()
+
+
+def test_an_unfinished_run_estimates_its_time_left_from_its_latest_segment(tmp_path):
+    run = run_folder.RunDir(tmp_path, NAME)
+    run.path.mkdir()
+    run.write_summary({"run_name": NAME, "status": "running", "epochs_run": 4,
+                       "epochs_requested": 10, "segments": [{"first_epoch": 1},
+                                                            {"first_epoch": 3}]})
+    run.history_path.write_text("epoch,val_accuracy,epoch_seconds\n1,0.1,100\n2,0.2,100\n"
+                                "3,0.3,10\n4,0.4,12\n")
+    assert run.seconds_left() == 6 * 11  # the busy first segment (100 s) does not count
+    assert "interrupted after epoch 4 of 10, about 1 min left" in report.terminal_table(tmp_path)
+    run.write_summary({**run.summary(), "status": "complete", "epochs_run": 10})
+    assert run.seconds_left() is None

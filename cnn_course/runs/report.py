@@ -312,6 +312,8 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     for run in run_folder.list_runs(logs_dir):
         summary = run.summary()
         state = run.describe_state() if run.state() != run_folder.COMPLETE else "complete"
+        if run.seconds_left() is not None:
+            state += f", about {max(1, round(run.seconds_left() / 60))} min left"
         data_label = _data_label(summary) if summary.get("dataset") else "–"
         rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
                      f"{summary.get('epochs_run', 0)}/{summary.get('epochs_requested', '?')}",

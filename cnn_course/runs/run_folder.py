@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import socket
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
@@ -154,6 +155,20 @@ class RunDir:
         if state in (RUNNING, INTERRUPTED):
             return f"{state} after epoch {done}"
         return f"complete ({done} epochs)"
+
+    def seconds_left(self, recent_epochs: int = 5) -> float | None:
+        """About how long an unfinished run still needs: its epochs left times the median of
+        its last `recent_epochs` epochs in its latest segment (an earlier segment may have run
+        on a busier or another machine). None when complete, failed or not yet timed here."""
+        if self.state() not in (RUNNING, INTERRUPTED):
+            return None
+        summary = self.summary()
+        left = (summary.get("epochs_requested") or 0) - (summary.get("epochs_run") or 0)
+        segments = summary.get("segments") or [{}]
+        first = segments[-1].get("first_epoch") or 1
+        times = [row["epoch_seconds"] for row in self.history()
+                 if row.get("epoch_seconds") and row.get("epoch", 0) >= first][-recent_epochs:]
+        return left * statistics.median(times) if left > 0 and times else None
 
     def complete_model_path(self) -> Path:
         """The final model of a complete run; `RunError` saying what to do otherwise."""
