@@ -36,7 +36,8 @@ def final_accuracy_reported(run, submission):
         return FAIL, (f"validated on the {summary['validation']} split; the assignment's number "
                       f"is the accuracy on the test set")
     evaluated = (summary.get("evaluation") or {}).get("accuracy")
-    words = f"final validation accuracy {tables.percent(final)} after epoch {summary.get('epochs_run')}"
+    words = (f"final validation accuracy {tables.percent(final)} after epoch "
+             f"{summary.get('epochs_run')}")
     if evaluated is not None:
         words += f"; model.evaluate in the notebook: {tables.percent(evaluated)}"
     return PASS, words
@@ -55,6 +56,6 @@ def reproduces(run, submission):
     except data.DatasetNotFoundError:
         return NOT_CHECKED, (f"the full {run.summary.get('dataset')} test set is not on this "
                              f"machine (set {data.ENV_VAR})")
-    words = (f"re-evaluated {tables.percent(result.measured)} on {result.examples:,} images, logged "
-             f"{tables.percent(result.logged)}")
+    words = (f"re-evaluated {tables.percent(result.measured)} on {result.examples:,} images, "
+             f"logged {tables.percent(result.logged)}")
     return (PASS if result.reproduced else FAIL), words
