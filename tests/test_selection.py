@@ -112,3 +112,15 @@ def test_results_say_which_missing_run_is_under_way_and_how_to_resume_it(logs, m
     assert ("  cnn-course sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20: "
             "the same command resumes it") in lines
     assert "  cnn-course sweep base -p seed 0" in lines  # not started: the command alone
+
+
+def test_a_labelled_run_that_joins_its_recipes_seeds_keeps_its_label_as_that_seed(logs, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
+    run(logs, "old-run", "student.ipynb", 0.90, "test", 0, weight_decay=0.005)
+    run(logs, "large-seed1", "student.ipynb", 0.88, "test", 1, weight_decay=0.005)
+    readme = tmp_path / "README.md"
+    readme.write_text(README.format(start=report.START_MARKER, end=report.END_MARKER))
+    report.update_readme(readme, logs)
+    assert ("| `large` (seeds 0, 1): seed 0 is `old-run`, chosen on the test set (superseded) "
+            "| test set | 2 | 89.00% ± 1.00 |") in readme.read_text()

@@ -221,6 +221,16 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
             tables.seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
 
 
+def _run_labels(recipe: SeedGroup, labels: Mapping[str, str]) -> str | None:
+    """What `selection.yaml` says about a recipe's runs: a lone run's label, or, in a group of
+    seeds, which seed the labelled run is (the label stays with the run, not the recipe)."""
+    if len(recipe.members) == 1:
+        return labels.get(recipe.members[0][0].name)
+    said = [f"seed {summary.get('seed')} is `{run_dir.name}`, {labels[run_dir.name]}"
+            for run_dir, summary in recipe.members if run_dir.name in labels]
+    return "; ".join(said) or None
+
+
 def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
     """The question, the candidates on the holdout, and the answer on the test set."""
     chosen = result.selection
@@ -275,7 +285,8 @@ def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> st
         lines += selection_lines(selection.outcome(chosen, runs), logs_dir, base)
     labels = chosen.labels if chosen is not None else {}
     for dataset, group in by_dataset(runs).items():
-        rows = [_recipe_cells(recipe, labels.get(recipe.label)) for recipe in seed_groups(group)]
+        rows = [_recipe_cells(recipe, _run_labels(recipe, labels))
+                for recipe in seed_groups(group)]
         lines += [f"**{data.title(dataset)}**", "",
                   tables.render(HEADLINE_COLUMNS, rows, align="llrrrrrrl", format="markdown")]
         lines.append("")

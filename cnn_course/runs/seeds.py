@@ -64,20 +64,32 @@ def recipe_key(summary: Mapping) -> tuple:
 
 
 def seed_groups(runs: list[tuple[Path, dict]]) -> list[SeedGroup]:
-    """The complete runs grouped by recipe (`recipe_key`), in the order first seen."""
+    """The complete runs grouped by recipe (`recipe_key`), in the order first seen; a group's
+    runs in seed order."""
     groups: dict[tuple, list[tuple[Path, dict]]] = {}
     for run_dir, summary in runs:
         if summary.get("status") == "complete" and summary.get("final_val_accuracy") is not None:
             groups.setdefault(recipe_key(summary), []).append((run_dir, summary))
     result = []
     for members in groups.values():
+        members.sort(key=lambda member: _seed_order(member[1].get("seed")))
         names = [run_dir.name for run_dir, _ in members]
-        label = re.sub(r"-seed\d+$", "", names[0]) if len(names) > 1 else names[0]
+        stems = [re.sub(r"-seed\d+$", "", name) for name in names]
+        # The name most members share, a sweep's (`name-seedN`) on a tie: seeds made by a sweep
+        # outvote an older run of the same recipe that was named by hand.
+        shared = max(range(len(stems)),
+                     key=lambda index: (stems.count(stems[index]), names[index] != stems[index]))
+        label = stems[shared] if len(members) > 1 else names[0]
         first = members[0][1]
         result.append(SeedGroup(label, first.get("model_name"), first.get("dataset"),
                                 bool(first.get("sample")), first.get("validation", "test"),
                                 tuple(members)))
     return result
+
+
+def _seed_order(seed) -> tuple:
+    """Whole-number seeds in order, any other (None, a string) after them."""
+    return (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed))
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
