@@ -6,7 +6,7 @@ run logger saves it with the same code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,15 +46,28 @@ def compare_curves(
     histories: Mapping[str, Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]]],
     metric: str = "val_accuracy",
     title: str | None = None,
+    dashed: Collection[str] = (),
 ) -> Figure:
-    """One metric of several runs on one axis (e.g. the validation accuracy of two networks)."""
-    figure, axis = plt.subplots(figsize=(7, 4))
+    """One metric of several runs on one axis (e.g. the validation accuracy of two networks).
+
+    A history with `<metric>_min` and `<metric>_max` columns (a recipe over seeds) gets a band
+    between them; labels in `dashed` are drawn dashed (runs validated on a holdout, say). With
+    more than four curves the legend goes beside the axis, so that it hides none of them.
+    """
+    many = len(histories) > 4
+    figure, axis = plt.subplots(figsize=(11, 4.5) if many else (7, 4))
     for label, history in histories.items():
         columns = _as_columns(history)
         values = columns[metric]
         epochs = columns.get("epoch") or list(range(1, len(values) + 1))
-        axis.plot(epochs, values, marker="o", markersize=3, label=label)
+        (line,) = axis.plot(epochs, values, "--" if label in dashed else "-", marker="o",
+                            markersize=3, label=label)
+        low, high = columns.get(f"{metric}_min"), columns.get(f"{metric}_max")
+        if low and high and low != high:
+            axis.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     _epoch_axis(axis, metric)
+    if many:
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     if title:
         axis.set_title(title)
     figure.tight_layout()

@@ -3,15 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import report, seeds
+from cnn_course.runs import comparisons, report, seeds
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
 
-def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=0.9951, seed=0):
+def write_run(logs_dir, name, dataset="mnist", sample=False, final=0.9942, best=0.9951, seed=0,
+              model_name="net"):
     run_dir = logs_dir / name
     run_dir.mkdir(parents=True)
-    summary = {"run_name": name, "model_name": "net", "params": 12345, "dataset": dataset,
+    summary = {"run_name": name, "model_name": model_name, "params": 12345, "dataset": dataset,
                "sample": sample, "epochs_run": 20, "epochs_requested": 20,
                "final_val_accuracy": final, "best_val_accuracy": best, "best_epoch": 17,
                "wall_time_s": 312.4, "mean_epoch_s": 15.62, "status": "complete", "backend": "tensorflow",
@@ -115,12 +116,30 @@ def test_report_summarises_seeds_of_the_same_recipe_only(tmp_path, readme):
 
 
 def test_report_draws_the_validation_curves_of_full_runs_on_one_plot(tmp_path, readme):
-    write_run(tmp_path / "logs", "cifar10_base", dataset="cifar10", final=0.82)
+    write_run(tmp_path / "logs", "cifar10_base", dataset="cifar10", final=0.82, model_name="base")
     write_run(tmp_path / "logs", "cifar10_separable", dataset="cifar10", final=0.88)
     report.update_readme(readme, tmp_path / "logs")
     plot = tmp_path / "logs" / "cifar10_val_accuracy.png"
     assert plot.read_bytes().startswith(b"\x89PNG")
     assert "(cifar10_val_accuracy.png)" in details(tmp_path)
+
+
+def test_the_comparison_plot_draws_one_curve_per_recipe_over_its_seeds(tmp_path):
+    for seed, final in ((0, 0.80), (1, 0.90)):
+        write_run(tmp_path, f"student-seed{seed}", dataset="cifar10", final=final, seed=seed)
+    write_run(tmp_path, "base", dataset="cifar10", final=0.82, model_name="base")
+    holdout = write_run(tmp_path, "student-holdout", dataset="cifar10", final=0.85)
+    summary = json.loads((holdout / "summary.json").read_text())
+    summary.update(validation="holdout", parameters={"seed": 0, "validation": "holdout"})
+    (holdout / "summary.json").write_text(json.dumps(summary))
+    plot = comparisons.comparison_plots(tmp_path)[tmp_path.resolve() / "cifar10_val_accuracy.png"]
+    assert list(plot.curves) == ["base (12,345 params)", "student-holdout (12,345 params)",
+                                 "student (2 seeds, 12,345 params)"]
+    student = plot.curves["student (2 seeds, 12,345 params)"]
+    assert student["epoch"] == [1, 2, 3, 4]
+    assert student["val_accuracy"][2] == pytest.approx(0.85)  # the seeds' 0.80 and 0.90
+    assert (student["val_accuracy_min"][2], student["val_accuracy_max"][2]) == (0.8, 0.9)
+    assert plot.dashed == {"student-holdout (12,345 params)"}
 
 
 def test_report_draws_no_comparison_for_a_single_or_sample_run(tmp_path, readme):
@@ -133,7 +152,7 @@ def test_report_draws_no_comparison_for_a_single_or_sample_run(tmp_path, readme)
 
 def test_report_comparison_plot_is_the_same_file_on_a_second_run(tmp_path, readme):
     write_run(tmp_path / "logs", "a")
-    write_run(tmp_path / "logs", "b", final=0.99)
+    write_run(tmp_path / "logs", "b", final=0.99, model_name="other")
     report.update_readme(readme, tmp_path / "logs")
     first = (tmp_path / "logs" / "mnist_val_accuracy.png").read_bytes()
     report.update_readme(readme, tmp_path / "logs")

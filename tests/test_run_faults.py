@@ -265,7 +265,7 @@ def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
     assert "loss: nan" in run.train_log_path.read_text().splitlines()[3]
     assert run.backup_epoch() == 1  # the checkpoint holds the last finite epoch
     assert "failed: nan" in report.terminal_table(tmp_path)
-    assert NAME not in report.results_section(tmp_path, tmp_path, draw_plots=False)
+    assert NAME not in report.results_section(tmp_path, tmp_path)
 
 
 # 10. Every failure is one line naming what and what to do.

@@ -124,3 +124,21 @@ def test_a_labelled_run_that_joins_its_recipes_seeds_keeps_its_label_as_that_see
     report.update_readme(readme, logs)
     assert ("| `large` (seeds 0, 1): seed 0 is `old-run`, chosen on the test set (superseded) "
             "| test set | 2 | 89.00% ± 1.00 |") in readme.read_text()
+
+
+def test_the_headline_plot_shows_the_base_and_the_chosen_student_once_both_have_runs(
+        logs, tmp_path, monkeypatch):
+    monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
+    readme = tmp_path / "project" / "README.md"  # beside logs/README.md, not in its place
+    readme.parent.mkdir()
+    readme.write_text(README.format(start=report.START_MARKER, end=report.END_MARKER))
+    for name, value in (("small-holdout", 0.0005), ("large-holdout", 0.005)):
+        run(logs, name, "student.ipynb", 0.9 + value, "holdout", weight_decay=value)
+    run(logs, "large-seed0", "student.ipynb", 0.89, "test", 0, weight_decay=0.005)
+    report.update_readme(readme, logs)
+    assert not (logs / "headline_val_accuracy.png").exists()  # no base run yet
+    run(logs, "base-seed0", "base.ipynb", 0.82, "test", 0, learning_rate=0.001)
+    report.update_readme(readme, logs)
+    assert (logs / "headline_val_accuracy.png").read_bytes().startswith(b"\x89PNG")
+    assert "(../headline_val_accuracy.png)" in readme.read_text()
+    assert report.check(readme, logs) == []

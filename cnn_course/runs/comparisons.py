@@ -1,6 +1,7 @@
 """Comparing runs of a logs folder: models over seeds (`compare_models`), a run against a
-baseline run (`baseline_comparison`), and each dataset's validation curves on one axis
-(`comparison_plots`, drawn by `cnn-course report`). Only complete runs are compared."""
+baseline run (`baseline_comparison`), and the validation curves of each dataset's recipes on one
+axis, plus the headline's base against the chosen student (`comparison_plots`, drawn by
+`cnn-course report`). Only complete runs are compared."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import os
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import run_files, run_folder
+from cnn_course.runs import run_files, run_folder, selection
 from cnn_course.runs.run_folder import by_dataset, complete_runs
-from cnn_course.runs.seeds import mean_std, seed_groups
+from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
 
 def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
@@ -76,30 +77,59 @@ def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> Basel
     return BaselineComparison(text, histories)
 
 
-def comparison_histories(runs: list[tuple[Path, dict]]) -> dict[str, list[dict]]:
-    """Plot label → history rows of the full-data runs (no samples) that have a history."""
-    histories = {}
-    for run_dir, summary in runs:
-        rows = [] if summary.get("sample") else run_files.read_history(run_dir)
-        if rows:
-            histories[f"{summary['run_name']} ({summary.get('params', 0):,} params)"] = rows
-    return histories
+HEADLINE_PLOT = "headline_val_accuracy.png"  # in the logs folder: base vs chosen student
 
 
-def write_comparison_plot(histories: dict[str, list[dict]], path: Path, title: str) -> None:
-    """Draws the validation accuracy per epoch of `histories` on one axis into `path` (PNG).
+@dataclasses.dataclass(frozen=True)
+class ComparisonPlot:
+    """A figure the report draws into the logs folder: one curve per recipe, the mean over its
+    seeds per epoch with a band from the lowest to the highest seed; holdout recipes dashed."""
 
-    The PNG carries no software-version metadata, so the same logs and matplotlib give the
-    same file.
-    """
-    import matplotlib.pyplot as plt
+    title: str
+    curves: dict[str, dict[str, list[float]]]  # label -> epoch, val_accuracy, _min, _max
+    dashed: frozenset[str] = frozenset()
 
-    from cnn_course import plots
+    def write(self, path: Path) -> None:
+        """Draws the plot into `path` (PNG). The PNG carries no software-version metadata, so
+        the same logs and matplotlib give the same file (`report --check` compares bytes)."""
+        import matplotlib.pyplot as plt
 
-    figure = plots.compare_curves(histories, metric="val_accuracy", title=title)
-    with run_files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
-    plt.close(figure)
+        from cnn_course import plots
+
+        figure = plots.compare_curves(self.curves, metric="val_accuracy", title=self.title,
+                                      dashed=self.dashed)
+        with run_files.atomic_path(path) as temporary:
+            figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
+        plt.close(figure)
+
+
+def recipe_curve(group: SeedGroup, metric: str = "val_accuracy") -> dict[str, list[float]]:
+    """A recipe's `metric` per epoch over its seeds (mean, min, max), on the epochs every seed
+    logged it; empty when they share none."""
+    logged = []
+    for run_dir, _ in group.members:
+        rows = run_files.read_history(run_dir)
+        logged.append({row["epoch"]: row[metric] for row in rows if row.get(metric) is not None})
+    epochs = sorted(set.intersection(*(set(values) for values in logged)))
+    per_epoch = [[values[epoch] for values in logged] for epoch in epochs]
+    return {"epoch": epochs, metric: [sum(values) / len(values) for values in per_epoch],
+            f"{metric}_min": [min(values) for values in per_epoch],
+            f"{metric}_max": [max(values) for values in per_epoch]}
+
+
+def recipe_plot(groups: list[tuple[str, SeedGroup]], title: str) -> ComparisonPlot:
+    """The plot of named recipes (label, group); a recipe without a shared epoch is left out."""
+    curves, dashed = {}, set()
+    for name, group in groups:
+        seeds = f"{len(group.members)} seeds, " if len(group.members) > 1 else ""
+        holdout = ", holdout" if group.validation == "holdout" and "holdout" not in name else ""
+        label = f"{name} ({seeds}{group.members[0][1].get('params', 0):,} params{holdout})"
+        curve = recipe_curve(group)
+        if curve["epoch"]:
+            curves[label] = curve
+            if group.validation == "holdout":
+                dashed.add(label)
+    return ComparisonPlot(title, curves, frozenset(dashed))
 
 
 def plot_name(dataset: str) -> str:
@@ -107,13 +137,32 @@ def plot_name(dataset: str) -> str:
     return f"{dataset}_val_accuracy.png"
 
 
-def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, tuple[dict, str]]:
-    """Plot path → (histories, title) of each dataset with two or more complete full-data
-    runs: the plots the report draws."""
+def headline_plot(result: selection.Outcome) -> ComparisonPlot | None:
+    """The base network's seeds against the chosen student's on the test set; None until
+    both have a run."""
+    base, student = seed_groups(result.base_runs), seed_groups(result.student_runs)
+    if not base or not student or result.chosen is None:
+        return None
+    return recipe_plot([("base network", base[0]), (f"student: {result.chosen.name}",
+                                                    student[0])],
+                       f"{data.title(base[0].dataset)}, test set: the base network and the "
+                       f"chosen student\n(mean over seeds; band: lowest to highest seed)")
+
+
+def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, ComparisonPlot]:
+    """Plot path -> plot: each dataset with two or more complete full-data recipes, and the
+    headline (base vs chosen student) once `selection.yaml` has both: what the report draws."""
+    logs_dir = Path(logs_dir).resolve()
+    runs = complete_runs(logs_dir)
     plots = {}
-    for dataset, group in by_dataset(complete_runs(logs_dir)).items():
-        histories = comparison_histories(group)
-        if len(histories) >= 2:
-            title = f"{data.title(dataset)}: validation accuracy per epoch"
-            plots[Path(logs_dir).resolve() / plot_name(dataset)] = (histories, title)
+    for dataset, group in by_dataset(runs).items():
+        recipes = [(recipe.label, recipe) for recipe in seed_groups(group) if not recipe.sample]
+        plot = recipe_plot(recipes, f"{data.title(dataset)}: validation accuracy per epoch\n"
+                                    f"(mean over seeds; band: lowest to highest seed)")
+        if len(plot.curves) >= 2:
+            plots[logs_dir / plot_name(dataset)] = plot
+    chosen = selection.read_selection(logs_dir)
+    headline = headline_plot(selection.outcome(chosen, runs)) if chosen is not None else None
+    if headline is not None:
+        plots[logs_dir / HEADLINE_PLOT] = headline
     return plots

@@ -3,9 +3,10 @@ results section, `logs/README.md` (every run's details), and `cnn-course results
 
 The section lives between two markers in README.md and is replaced whole on every run of
 `cnn-course report`; everything outside the markers is left as it is. Where a dataset has two
-or more full-data runs, the report also draws their validation curves on one axis into
-`logs/<dataset>_val_accuracy.png` (`comparisons.comparison_plots`); `check` says what is out
-of date without writing.
+or more full-data recipes, the report also draws their validation curves on one axis into
+`logs/<dataset>_val_accuracy.png`, and the headline's base against the chosen student into
+`logs/headline_val_accuracy.png` (`comparisons.comparison_plots`); `check` says what is out of
+date without writing.
 """
 
 from __future__ import annotations
@@ -134,13 +135,11 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     return lines
 
 
-def results_section(
-    logs_dir: str | os.PathLike, base: str | os.PathLike, draw_plots: bool = True
-) -> str:
+def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
     """The Markdown between the markers: per dataset, a table of runs and their details.
 
     Only complete runs are results: a run still going (or stopped) is left out until it ends.
-    `draw_plots=False` gives the same text without (re)drawing the comparison plots.
+    The comparison plots it links are drawn by `update_readme`.
     """
     base = Path(base).resolve()
     runs = complete_runs(logs_dir)
@@ -161,11 +160,10 @@ def results_section(
                                               for run_dir, summary in group],
                                 align="llrlrrrrrrrll", format="markdown"), ""]
         lines += seeds_lines(group)
-        for plot_path, (histories, title) in plots.items():
+        for plot_path, plot in plots.items():
             if plot_path.name == comparisons.plot_name(dataset):
-                if draw_plots:
-                    comparisons.write_comparison_plot(histories, plot_path, title)
-                lines += [f"![{title}]({_link(plot_path.parent, base, plot_path.name)})", ""]
+                lines += [f"![{_one_line(plot.title)}]"
+                          f"({_link(plot_path.parent, base, plot_path.name)})", ""]
         lines += model_tables(group)
         lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
     return "\n".join(lines).rstrip() + "\n"
@@ -179,10 +177,10 @@ def details_path(logs_dir: str | os.PathLike) -> Path:
     return Path(logs_dir) / DETAILS_FILE
 
 
-def details_page(logs_dir: str | os.PathLike, draw_plots: bool = True) -> str:
+def details_page(logs_dir: str | os.PathLike) -> str:
     """`logs/README.md`: every complete run with its files, layer tables, curves and epoch log."""
     logs_dir = Path(logs_dir).resolve()
-    return ("# Runs in logs/\n\n" + results_section(logs_dir, logs_dir, draw_plots=draw_plots))
+    return ("# Runs in logs/\n\n" + results_section(logs_dir, logs_dir))
 
 
 def _validation_words(group: SeedGroup) -> str:
@@ -258,7 +256,19 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
                           format="markdown"), "",
             tables.render(("on the test set", *HEADLINE_COLUMNS[1:]), answer,
                           align="llrrrrrrl", format="markdown"), "",
-            f"**{selection.verdict(result)}**", ""]
+            f"**{selection.verdict(result)}**", "", *headline_plot_lines(result, logs_dir, base)]
+
+
+def headline_plot_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
+    """The link to the headline plot (base against the chosen student), once there is one."""
+    plot = comparisons.headline_plot(result)
+    if plot is None:
+        return []
+    return [f"![{_one_line(plot.title)}]({_link(logs_dir, base, comparisons.HEADLINE_PLOT)})", ""]
+
+
+def _one_line(title: str) -> str:
+    return " ".join(title.split())
 
 
 def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
@@ -304,13 +314,12 @@ def check(readme_path: str | os.PathLike = "README.md",
     if readme_section(readme_path) != headline_section(logs_dir, readme_path.parent):
         problems.append(f"{readme_path}: the results section differs from {logs_dir}/")
     details = details_path(logs_dir)
-    if not details.is_file() or details.read_text(encoding="utf-8") != details_page(
-            logs_dir, draw_plots=False):
+    if not details.is_file() or details.read_text(encoding="utf-8") != details_page(logs_dir):
         problems.append(f"{details}: the run details differ from {logs_dir}/")
     with tempfile.TemporaryDirectory() as scratch:
-        for plot_path, (histories, title) in comparisons.comparison_plots(logs_dir).items():
+        for plot_path, plot in comparisons.comparison_plots(logs_dir).items():
             fresh = Path(scratch) / plot_path.name
-            comparisons.write_comparison_plot(histories, fresh, title)
+            plot.write(fresh)
             if not plot_path.is_file() or plot_path.read_bytes() != fresh.read_bytes():
                 problems.append(f"{plot_path}: the plot differs from the runs' histories")
     return problems
@@ -387,6 +396,8 @@ def update_readme(
     readme_path = Path(readme_path)
     head, _, tail = _split_readme(readme_path)
     section = headline_section(logs_dir, readme_path.parent)
+    for plot_path, plot in comparisons.comparison_plots(logs_dir).items():
+        plot.write(plot_path)
     run_files.atomic_write_text(details_path(logs_dir), details_page(logs_dir))
     run_files.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
