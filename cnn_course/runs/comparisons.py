@@ -124,6 +124,8 @@ def recipe_plot(groups: list[tuple[str, SeedGroup]], title: str) -> ComparisonPl
         seeds = f"{len(group.members)} seeds, " if len(group.members) > 1 else ""
         holdout = ", holdout" if group.validation == "holdout" and "holdout" not in name else ""
         label = f"{name} ({seeds}{group.members[0][1].get('params', 0):,} params{holdout})"
+        if label in curves:  # two recipes share a name: number the later ones
+            label += f" [{sum(key.startswith(label) for key in curves) + 1}]"
         curve = recipe_curve(group)
         if curve["epoch"]:
             curves[label] = curve
