@@ -332,8 +332,9 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     for run in run_folder.list_runs(logs_dir):
         summary = run.summary()
         state = run.describe_state() if run.state() != run_folder.COMPLETE else "complete"
-        if run.seconds_left() is not None:
-            state += f", about {max(1, round(run.seconds_left() / 60))} min left"
+        seconds_left = run.seconds_left()
+        if seconds_left is not None:
+            state += f", about {max(1, round(seconds_left / 60))} min left"
         data_label = _data_label(summary) if summary.get("dataset") else "–"
         rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
                      f"{summary.get('epochs_run', 0)}/{summary.get('epochs_requested', '?')}",
@@ -351,25 +352,25 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
         result = selection.outcome(chosen, complete_runs(logs_dir))
         missing = selection.next_runs(result)
         table += f"\n\n{selection.verdict(result)}"
+        unfinished = [(path, summary) for path, summary in run_folder.collect_runs(logs_dir)
+                      if summary.get("status") != run_folder.COMPLETE]
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
-                      + "\n".join(_next_run_line(run, logs_dir) for run in missing))
+                      + "\n".join(_next_run_line(run, unfinished) for run in missing))
     return table
 
 
-def _next_run_line(next_run: selection.NextRun, logs_dir: str | os.PathLike) -> str:
+NEXT_STEP = {run_folder.INTERRUPTED: ": the same command resumes it",
+             run_folder.FAILED: ": fix the cause, then run the same command again"}
+
+
+def _next_run_line(next_run: selection.NextRun, unfinished: list[tuple[Path, dict]]) -> str:
     """The command that makes a missing run, and the state of its folder if it was started."""
-    unfinished = [(path, summary) for path, summary in run_folder.collect_runs(logs_dir)
-                  if summary.get("status") != run_folder.COMPLETE]
     started = next_run.started(unfinished)
     if started is None:
         return f"  {next_run.sweep_command()}"
-    state = run_folder.RunDir.at(started)
-    words = state.describe_state()
-    if state.state() == run_folder.INTERRUPTED:
-        words += ": the same command resumes it"
-    elif state.state() == run_folder.FAILED:
-        words += ": fix the cause, then run the same command again"
+    run = run_folder.RunDir.at(started)
+    words = run.describe_state() + NEXT_STEP.get(run.state(), "")
     return f"  {next_run.sweep_command()}   # {started.name}: {words}"
 
 

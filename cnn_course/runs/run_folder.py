@@ -7,8 +7,8 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import socket
+import statistics
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
