@@ -83,7 +83,7 @@ def test_report_check_fails_when_a_plot_is_out_of_date(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")
     write_run(tmp_path / "logs", "a")
-    write_run(tmp_path / "logs", "b", final=0.99)
+    write_run(tmp_path / "logs", "b", final=0.99, model_name="other")  # a second recipe
     argv = ["report", "--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
     assert cli.main(argv) == 0
     (tmp_path / "logs" / "mnist_val_accuracy.png").write_bytes(b"stale")
