@@ -160,8 +160,13 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 
 
 def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> dict:
-    """The first call of every notebook: checks Keras, seeds, and reports where it runs."""
+    """The first call of every notebook: checks Keras, seeds, and reports where it runs. In a
+    logged run (`cnn-course run`) it also imports the whole package (`import_whole_package`)."""
     check_keras_version()
+    from cnn_course.runs.run_context import RunContext
+
+    if RunContext.from_environment() is not None:
+        import_whole_package()
     set_seed(seed, deterministic=deterministic)
     info = describe()
     if verbose:
@@ -170,6 +175,28 @@ def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> di
         print(f"versions: {versions}")
         print(f"seed: {seed}")
     return info
+
+
+def import_whole_package() -> list[str]:
+    """Imports every module of `cnn_course` now, so that a long run keeps the code it started
+    with to its last cell: a cell that imports a module later gets this version even when the
+    checkout is edited, switched or removed meanwhile (a committed run once met a newer module
+    in its last cell and failed after its 50 epochs). Returns the modules left to import later
+    because a dependency is missing where it runs."""
+    import importlib
+    import pkgutil
+
+    import cnn_course
+
+    left = []
+    for module in pkgutil.walk_packages(cnn_course.__path__, "cnn_course."):
+        if module.name.endswith(".__main__"):
+            continue
+        try:
+            importlib.import_module(module.name)
+        except ImportError:
+            left.append(module.name)
+    return left
 
 
 def warn_without_accelerator(info: dict, expected_on_cpu: str) -> str | None:
