@@ -142,3 +142,14 @@ def test_the_headline_plot_shows_the_base_and_the_chosen_student_once_both_have_
     assert (logs / "headline_val_accuracy.png").read_bytes().startswith(b"\x89PNG")
     assert "(../headline_val_accuracy.png)" in readme.read_text()
     assert report.check(readme, logs) == []
+
+
+def test_a_seed_run_twice_is_named_in_the_verdict_and_both_runs_count(logs):
+    for name, value in (("small-holdout", 0.0005), ("large-holdout", 0.005)):
+        run(logs, name, "student.ipynb", 0.9 + value, "holdout", weight_decay=value)
+    run(logs, "large-seed0", "student.ipynb", 0.89, "test", 0, weight_decay=0.005)
+    run(logs, "large-again-seed0", "student.ipynb", 0.87, "test", 0, weight_decay=0.005)
+    run(logs, "base-seed0", "base.ipynb", 0.82, "test", 0, learning_rate=0.001)
+    text = selection.verdict(outcome(logs))
+    assert "1 (2 runs) of 2 student seeds" in text and "worst seed (87.00%)" in text
+    assert "Run more than once: the student's seed 0 (large-again-seed0, large-seed0)" in text
