@@ -144,6 +144,13 @@ def test_a_summary_edited_by_hand_fails_with_the_field_named_not_a_type_error(tm
     outcome = {o.rule_id: o for o in assignments.check_run(tmp_path / "student")}
     assert outcome["student.beats_base"].status == "fail"
     assert "holds a JSON list, not an object" in outcome["student.beats_base"].evidence
+    broken = tmp_path / "broken_history"
+    shutil.copytree(runs["good"], broken)
+    history = broken / "history.csv"
+    history.write_text(history.read_text().replace("\n1,", "\nfirst,", 1))  # a word, not 1
+    outcome = {o.rule_id: o for o in assignments.check_run(broken, base=logs / "cifar10_base")}
+    assert outcome["student.beats_base"].status == "fail"
+    assert "holds a value that is not a number" in outcome["student.beats_base"].evidence
 
 
 def test_a_lambda_model_is_refused_without_running_its_code(tmp_path, cohort):
