@@ -139,16 +139,27 @@ def plot_name(dataset: str) -> str:
     return f"{dataset}_val_accuracy.png"
 
 
+def has_headline_plot(result: selection.Outcome) -> bool:
+    """Whether the headline plot can be drawn: a recipe is chosen and it and the base have a
+    test-set run (answered without reading any history)."""
+    return result.chosen is not None and bool(result.base_runs) and bool(result.student_runs)
+
+
 def headline_plot(result: selection.Outcome) -> ComparisonPlot | None:
     """The base network's seeds against the chosen student's on the test set; None until
     both have a run."""
-    base, student = seed_groups(result.base_runs), seed_groups(result.student_runs)
-    if not base or not student or result.chosen is None:
+    if not has_headline_plot(result):
         return None
+    base, student = seed_groups(result.base_runs), seed_groups(result.student_runs)
     return recipe_plot([("base network", base[0]), (f"student: {result.chosen.name}",
-                                                    student[0])],
-                       f"{data.title(base[0].dataset)}, test set: the base network and the "
-                       f"chosen student\n(mean over seeds; band: lowest to highest seed)")
+                                                    student[0])], headline_title(result))
+
+
+def headline_title(result: selection.Outcome) -> str:
+    """The headline plot's title (the README's link shows it too)."""
+    dataset = result.base_runs[0][1].get("dataset") if result.base_runs else None
+    return (f"{data.title(dataset)}, test set: the base network and the chosen student\n"
+            f"(mean over seeds; band: lowest to highest seed)")
 
 
 def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, ComparisonPlot]:

@@ -261,10 +261,10 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
 
 def headline_plot_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
     """The link to the headline plot (base against the chosen student), once there is one."""
-    plot = comparisons.headline_plot(result)
-    if plot is None:
+    if not comparisons.has_headline_plot(result):
         return []
-    return [f"![{_one_line(plot.title)}]({_link(logs_dir, base, comparisons.HEADLINE_PLOT)})", ""]
+    title = _one_line(comparisons.headline_title(result))
+    return [f"![{title}]({_link(logs_dir, base, comparisons.HEADLINE_PLOT)})", ""]
 
 
 def _one_line(title: str) -> str:
@@ -344,16 +344,17 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     if not rows:
         return f"No runs in {logs_dir}/."
     table = tables.render(header, rows, align="l" * len(header))
-    groups = [group for group in seed_groups(complete_runs(logs_dir)) if len(group.members) > 1]
+    collected = run_folder.collect_runs(Path(logs_dir).resolve())  # every summary, read once
+    complete = [run for run in collected if run[1].get("status") == run_folder.COMPLETE]
+    groups = [group for group in seed_groups(complete) if len(group.members) > 1]
     if groups:
         table += "\n\nRecipes run with several seeds:\n" + seed_groups_text(groups)
     chosen = selection.read_selection(logs_dir)
     if chosen is not None:
-        result = selection.outcome(chosen, complete_runs(logs_dir))
+        result = selection.outcome(chosen, complete)
         missing = selection.next_runs(result)
         table += f"\n\n{selection.verdict(result)}"
-        unfinished = [(path, summary) for path, summary in run_folder.collect_runs(logs_dir)
-                      if summary.get("status") != run_folder.COMPLETE]
+        unfinished = [run for run in collected if run[1].get("status") != run_folder.COMPLETE]
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
                       + "\n".join(_next_run_line(run, unfinished) for run in missing))
