@@ -139,8 +139,9 @@ def verdict(result: Outcome) -> str:
                 f"set.")
     student = [summary["final_val_accuracy"] for _, summary in result.student_runs]
     base = [summary["final_val_accuracy"] for _, summary in result.base_runs]
-    seeds_in = (f"{_seeds_in(result.student_runs)} of {selection.seeds.get('student', 5)} "
-                f"student seeds and {_seeds_in(result.base_runs)} of "
+    student_seeds, base_seeds = _by_seed(result.student_runs), _by_seed(result.base_runs)
+    seeds_in = (f"{_seeds_in(student_seeds)} of {selection.seeds.get('student', 5)} "
+                f"student seeds and {_seeds_in(base_seeds)} of "
                 f"{selection.seeds.get('base', 3)} base seeds are in")
     if not student or not base:
         return f"Chosen: {result.chosen.name}. Not answered yet: {seeds_in}."
@@ -152,31 +153,35 @@ def verdict(result: Outcome) -> str:
     goal = ""
     if selection.goal is not None:
         mean, planned = mean_std(student)[0], selection.seeds.get("student", 5)
-        seeds = len({summary.get("seed") for _, summary in result.student_runs})
-        over = (f"over {_seeds_in(result.student_runs)} of {planned} seeds so far"
-                if seeds < planned else f"over {_seeds_in(result.student_runs)} seeds")
+        over = (f"over {_seeds_in(student_seeds)} of {planned} seeds so far"
+                if len(student_seeds) < planned else f"over {_seeds_in(student_seeds)} seeds")
         goal = (f" The student's mean final test accuracy {over}, {tables.percent(mean)}, "
                 f"{'meets' if mean >= selection.goal else 'is below'} the goal of "
                 f"{100 * selection.goal:.1f}%.")
     return (f"Chosen: {result.chosen.name}. On the test set, {comparison} ({seeds_in})."
-            f"{goal}{_repeated_seeds(result)}")
+            f"{goal}{_repeated_seeds({'student': student_seeds, 'base': base_seeds})}")
 
 
-def _seeds_in(runs: Sequence[tuple[Path, dict]]) -> str:
-    """How many distinct seeds the runs cover, and how many runs when a seed ran twice."""
-    seeds = len({summary.get("seed") for _, summary in runs})
-    return str(seeds) if seeds == len(runs) else f"{seeds} ({len(runs)} runs)"
+def _by_seed(runs: Sequence[tuple[Path, dict]]) -> dict:
+    """The runs' folder names grouped by seed, in the runs' order: one grouping that the seed
+    count, the run count and the repeated seeds all read."""
+    by_seed: dict = {}
+    for run_dir, summary in runs:
+        by_seed.setdefault(summary.get("seed"), []).append(Path(run_dir).name)
+    return by_seed
 
 
-def _repeated_seeds(result: Outcome) -> str:
+def _seeds_in(by_seed: Mapping) -> str:
+    """How many distinct seeds there are, and how many runs when a seed ran twice."""
+    runs = sum(len(names) for names in by_seed.values())
+    return str(len(by_seed)) if len(by_seed) == runs else f"{len(by_seed)} ({runs} runs)"
+
+
+def _repeated_seeds(by_role: Mapping[str, Mapping]) -> str:
     """A sentence naming any seed run twice (each counts above: none is dropped); '' if none."""
-    repeated = []
-    for role, runs in (("student", result.student_runs), ("base", result.base_runs)):
-        by_seed: dict = {}
-        for run_dir, summary in runs:
-            by_seed.setdefault(summary.get("seed"), []).append(Path(run_dir).name)
-        repeated += [f"the {role}'s seed {seed} ({', '.join(names)})"
-                     for seed, names in by_seed.items() if len(names) > 1]
+    repeated = [f"the {role}'s seed {seed} ({', '.join(names)})"
+                for role, by_seed in by_role.items()
+                for seed, names in by_seed.items() if len(names) > 1]
     if not repeated:
         return ""
     return (f" Run more than once: {'; '.join(repeated)}. Every run counts above, none is "
