@@ -135,11 +135,13 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     return lines
 
 
-def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str:
+def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
+                    plots: Mapping[Path, comparisons.ComparisonPlot] | None = None) -> str:
     """The Markdown between the markers: per dataset, a table of runs and their details.
 
     Only complete runs are results: a run still going (or stopped) is left out until it ends.
-    The comparison plots it links are drawn by `update_readme`.
+    The comparison plots it links are drawn by `update_readme`; `plots` passes the ones it
+    already built (each reads every history), else they are built here.
     """
     base = Path(base).resolve()
     runs = complete_runs(logs_dir)
@@ -153,7 +155,7 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike) -> str
     ]
     if not runs:
         return "\n".join([*lines, "No runs in logs/ yet."])
-    plots = comparisons.comparison_plots(logs_dir)
+    plots = comparisons.comparison_plots(logs_dir) if plots is None else plots
     for dataset, group in by_dataset(runs).items():
         lines += [f"### {data.title(dataset)}", "",
                   tables.render(RUN_COLUMNS, [run_cells(run_dir, summary, base)
@@ -177,10 +179,12 @@ def details_path(logs_dir: str | os.PathLike) -> Path:
     return Path(logs_dir) / DETAILS_FILE
 
 
-def details_page(logs_dir: str | os.PathLike) -> str:
-    """`logs/README.md`: every complete run with its files, layer tables, curves and epoch log."""
+def details_page(logs_dir: str | os.PathLike,
+                 plots: Mapping[Path, comparisons.ComparisonPlot] | None = None) -> str:
+    """`logs/README.md`: every complete run with its files, layer tables, curves and epoch log
+    (`plots`: as for `results_section`)."""
     logs_dir = Path(logs_dir).resolve()
-    return ("# Runs in logs/\n\n" + results_section(logs_dir, logs_dir))
+    return "# Runs in logs/\n\n" + results_section(logs_dir, logs_dir, plots)
 
 
 def _validation_words(group: SeedGroup) -> str:
@@ -313,11 +317,13 @@ def check(readme_path: str | os.PathLike = "README.md",
     problems = []
     if readme_section(readme_path) != headline_section(logs_dir, readme_path.parent):
         problems.append(f"{readme_path}: the results section differs from {logs_dir}/")
+    plots = comparisons.comparison_plots(logs_dir)
     details = details_path(logs_dir)
-    if not details.is_file() or details.read_text(encoding="utf-8") != details_page(logs_dir):
+    if (not details.is_file()
+            or details.read_text(encoding="utf-8") != details_page(logs_dir, plots)):
         problems.append(f"{details}: the run details differ from {logs_dir}/")
     with tempfile.TemporaryDirectory() as scratch:
-        for plot_path, plot in comparisons.comparison_plots(logs_dir).items():
+        for plot_path, plot in plots.items():
             fresh = Path(scratch) / plot_path.name
             plot.write(fresh)
             if not plot_path.is_file() or plot_path.read_bytes() != fresh.read_bytes():
@@ -398,9 +404,10 @@ def update_readme(
     readme_path = Path(readme_path)
     head, _, tail = _split_readme(readme_path)
     section = headline_section(logs_dir, readme_path.parent)
-    for plot_path, plot in comparisons.comparison_plots(logs_dir).items():
+    plots = comparisons.comparison_plots(logs_dir)
+    for plot_path, plot in plots.items():
         plot.write(plot_path)
-    run_files.atomic_write_text(details_path(logs_dir), details_page(logs_dir))
+    run_files.atomic_write_text(details_path(logs_dir), details_page(logs_dir, plots))
     run_files.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
 
