@@ -336,9 +336,10 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     header = ("run", "state", "model", "data", "epochs", "final", "best", "wall time")
     rows = []
     for run in run_folder.list_runs(logs_dir):
-        summary = run.summary()
-        state = run.describe_state() if run.state() != run_folder.COMPLETE else "complete"
-        seconds_left = run.seconds_left()
+        summary = run.summary()  # read once: the row is one view of a run that may be training
+        state = (run.describe_state(summary) if run.state(summary) != run_folder.COMPLETE
+                 else "complete")
+        seconds_left = run.seconds_left(summary=summary)
         if seconds_left is not None:
             state += f", about {max(1, round(seconds_left / 60))} min left"
         data_label = _data_label(summary) if summary.get("dataset") else "–"
@@ -377,7 +378,8 @@ def _next_run_line(next_run: selection.NextRun, unfinished: list[tuple[Path, dic
     if started is None:
         return f"  {next_run.sweep_command()}"
     run = run_folder.RunDir.at(started)
-    words = run.describe_state() + NEXT_STEP.get(run.state(), "")
+    summary = run.summary()
+    words = run.describe_state(summary) + NEXT_STEP.get(run.state(summary), "")
     return f"  {next_run.sweep_command()}   # {started.name}: {words}"
 
 

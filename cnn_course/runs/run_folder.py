@@ -135,18 +135,22 @@ class RunDir:
     def exists(self) -> bool:
         return self.summary_path.is_file() or self.backup_path.is_dir()
 
-    def state(self) -> str | None:
-        """running, interrupted, failed or complete; None when there is no run here."""
+    def state(self, summary: Mapping | None = None) -> str | None:
+        """running, interrupted, failed or complete; None when there is no run here.
+        `summary`: the summary already read, so one row of a table reads it once (a run that
+        is training rewrites it every epoch, and one reading gives one consistent view)."""
         if not self.exists():
             return None
-        status = self.summary().get("status")
+        status = (self.summary() if summary is None else summary).get("status")
         if status in (COMPLETE, FAILED):
             return status
         return RUNNING if self.lock_holder() is not None else INTERRUPTED
 
-    def describe_state(self) -> str:
-        """The state in words, e.g. 'interrupted after epoch 3 of 50' or 'failed: nan'."""
-        state, summary = self.state(), self.summary()
+    def describe_state(self, summary: Mapping | None = None) -> str:
+        """The state in words, e.g. 'interrupted after epoch 3 of 50' or 'failed: nan'
+        (`summary`: as for `state`)."""
+        summary = self.summary() if summary is None else summary
+        state = self.state(summary)
         if state is None:
             return "no run"
         done = f"{summary.get('epochs_run', 0)} of {summary.get('epochs_requested', '?')}"
@@ -156,13 +160,15 @@ class RunDir:
             return f"{state} after epoch {done}"
         return f"complete ({done} epochs)"
 
-    def seconds_left(self, recent_epochs: int = 5) -> float | None:
+    def seconds_left(self, recent_epochs: int = 5,
+                     summary: Mapping | None = None) -> float | None:
         """About how long an unfinished run still needs: its epochs left times the median of
         its last `recent_epochs` epochs in its latest segment (an earlier segment may have run
-        on a busier or another machine). None when complete, failed or not yet timed here."""
-        if self.state() not in (RUNNING, INTERRUPTED):
+        on a busier or another machine). None when complete, failed or not yet timed here
+        (`summary`: as for `state`)."""
+        summary = self.summary() if summary is None else summary
+        if self.state(summary) not in (RUNNING, INTERRUPTED):
             return None
-        summary = self.summary()
         left = (summary.get("epochs_requested") or 0) - (summary.get("epochs_run") or 0)
         segments = summary.get("segments") or [{}]
         first = segments[-1].get("first_epoch") or 1
