@@ -153,3 +153,21 @@ def test_a_seed_run_twice_is_named_in_the_verdict_and_both_runs_count(logs):
     text = selection.verdict(outcome(logs))
     assert "1 (2 runs) of 2 student seeds" in text and "worst seed (87.00%)" in text
     assert "Run more than once: the student's seed 0 (large-again-seed0, large-seed0)" in text
+
+
+def test_notebook_defaults_are_read_again_once_the_notebook_is_edited(tmp_path):
+    from cnn_course.runs import notebooks
+
+    copy = tmp_path / "student.ipynb"
+    copy.write_text(notebooks.resolve("03_cifar10_separable").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    before = selection.notebook_defaults(str(copy))
+    notebook = json.loads(copy.read_text(encoding="utf-8"))
+    cell = next(cell for cell in notebook["cells"]
+                if "parameters" in cell.get("metadata", {}).get("tags", []))
+    cell["source"] = ["".join(cell["source"]) + "\nweight_decay = 0.125\n"]
+    copy.write_text(json.dumps(notebook), encoding="utf-8")
+    after = selection.notebook_defaults(str(copy))
+    assert before["weight_decay"] != 0.125 and after["weight_decay"] == 0.125
+    after["weight_decay"] = 1.0  # a caller's change stays its own
+    assert selection.notebook_defaults(str(copy))["weight_decay"] == 0.125

@@ -11,6 +11,7 @@ do not count).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -69,10 +70,22 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
 
 
 def notebook_defaults(notebook: str) -> dict:
-    """The default of every recipe parameter of a course notebook."""
-    from cnn_course.runs import notebooks, parameters
+    """The default of every recipe parameter of a course notebook. Read once per version of
+    the file: `cnn-course results` asks for each missing run."""
+    from cnn_course.runs import notebooks
 
-    defaults = parameters.notebook_parameters(notebooks.resolve(notebook))
+    path = Path(notebooks.resolve(notebook))
+    status = path.stat()
+    return dict(_recipe_defaults(str(path), status.st_mtime_ns, status.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _recipe_defaults(path: str, modified_ns: int, size: int) -> dict:
+    """`notebook_defaults` of the file at `path` as it was at `modified_ns` with `size` bytes
+    (the cache key: an edited notebook is read again)."""
+    from cnn_course.runs import parameters
+
+    defaults = parameters.notebook_parameters(path)
     return {name: value for name, value in defaults.items()
             if name not in NOT_RECIPE and name not in DATA_PARAMETERS}
 
