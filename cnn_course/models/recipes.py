@@ -98,9 +98,10 @@ class Recipe:
 
 
 # CIFAR-10 student: flips, shifts of up to 4 pixels, cutout; SGD + one-cycle with weight decay.
-# The weight decay (and label smoothing) is being chosen on the holdout: logs/selection.yaml.
+# Weight decay 5e-3 (not 5e-4, not 5e-3 with label smoothing 0.1) was chosen on the holdout by
+# the rule in logs/selection.yaml; 5e-4 was the default before that.
 CIFAR10 = Recipe(batch_size=128, max_learning_rate=0.1, optimizer="sgd", momentum=0.9,
-                 warmup_fraction=0.25, weight_decay=5e-4, flip=True, shift=0.125, erasing=0.4)
+                 warmup_fraction=0.25, weight_decay=5e-3, flip=True, shift=0.125, erasing=0.4)
 
 # MNIST: small rotations and shifts (digits are never flipped); SGD + one-cycle.
 MNIST = Recipe(batch_size=128, max_learning_rate=0.05, optimizer="sgd", momentum=0.9,
