@@ -362,8 +362,11 @@ def _verify(args: argparse.Namespace) -> int:
         known = {run.name: run for run in runs}
         missing = [name for name in args.runs if name not in known]
         if missing:
-            raise ValueError(f"No run named {', '.join(map(repr, missing))} in {args.logs_dir}/. "
-                             f"Runs there: {', '.join(known) or 'none'}.")
+            there = (f"Runs there: {', '.join(known) or 'none'}." if args.logs_dir.is_dir()
+                     else "That folder does not exist: give the runs' folder with --logs-dir "
+                          "(or $CNN_COURSE_LOGS_DIR), or run this inside the project.")
+            raise ValueError(f"No run named {', '.join(map(repr, missing))} in "
+                             f"{args.logs_dir}/. {there}")
         runs = [known[name] for name in args.runs]
     else:
         runs = [run for run in runs if run.state() == run_folder.COMPLETE]

@@ -114,6 +114,12 @@ def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
     assert "No run named 'no-such-run'" in capsys.readouterr().err
 
 
+def test_verify_in_a_logs_folder_that_does_not_exist_says_how_to_point_to_one(tmp_path, capsys):
+    assert cli.main(["verify", "mnist_net", "--logs-dir", str(tmp_path / "absent")]) == 2
+    error = capsys.readouterr().err
+    assert "That folder does not exist" in error and "--logs-dir" in error
+
+
 def test_notebooks_are_copied_and_never_clobbered(tmp_path, capsys):
     assert cli.main(["notebooks", str(tmp_path / "nb")]) == 0
     copied = sorted(path.name for path in (tmp_path / "nb").iterdir())
