@@ -171,3 +171,17 @@ def test_notebook_defaults_are_read_again_once_the_notebook_is_edited(tmp_path):
     assert before["weight_decay"] != 0.125 and after["weight_decay"] == 0.125
     after["weight_decay"] = 1.0  # a caller's change stays its own
     assert selection.notebook_defaults(str(copy))["weight_decay"] == 0.125
+
+
+def test_the_results_table_reads_each_summary_once(logs, monkeypatch):
+    """The rows, the seed groups and the verdict are one view of runs that may be training."""
+    monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
+    run(logs, "base-seed0", "base.ipynb", 0.82, "test", 0, learning_rate=0.001)
+    run(logs, "base-seed1", "base.ipynb", 0.80, "test", 1, learning_rate=0.001)
+    reads = []
+    summary = run_folder.RunDir.summary
+    monkeypatch.setattr(run_folder.RunDir, "summary",
+                        lambda self: reads.append(self.name) or summary(self))
+    text = report.terminal_table(logs)
+    assert sorted(reads) == ["base-seed0", "base-seed1"]
+    assert "base-seed1  complete" in text and "sweep base" not in text  # both seeds are in

@@ -335,8 +335,10 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     """Every run of `logs_dir`, whatever its state, as a plain-text table."""
     header = ("run", "state", "model", "data", "epochs", "final", "best", "wall time")
     rows = []
-    for run in run_folder.list_runs(logs_dir):
-        summary = run.summary()  # read once: the row is one view of a run that may be training
+    # Each summary is read once: the rows, the seed groups and the verdict are one view of
+    # runs that may be training.
+    read = [(run, run.summary()) for run in run_folder.list_runs(Path(logs_dir).resolve())]
+    for run, summary in read:
         state = (run.describe_state(summary) if run.state(summary) != run_folder.COMPLETE
                  else "complete")
         seconds_left = run.seconds_left(summary=summary)
@@ -351,7 +353,7 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     if not rows:
         return f"No runs in {logs_dir}/."
     table = tables.render(header, rows, align="l" * len(header))
-    collected = run_folder.collect_runs(Path(logs_dir).resolve())  # every summary, read once
+    collected = run_folder.by_dataset_and_name([(run.path, summary) for run, summary in read])
     complete = [run for run in collected if run[1].get("status") == run_folder.COMPLETE]
     groups = [group for group in seed_groups(complete) if len(group.members) > 1]
     if groups:

@@ -414,7 +414,12 @@ def list_runs(logs_dir: str | os.PathLike) -> list[RunDir]:
 def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
     """(run folder, summary) of every run under `logs_dir` that has a summary, sorted by
     dataset then name."""
-    runs = [(run.path, run.summary()) for run in list_runs(logs_dir)]
+    return by_dataset_and_name([(run.path, run.summary()) for run in list_runs(logs_dir)])
+
+
+def by_dataset_and_name(runs: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
+    """The (run folder, summary) pairs that have a summary, sorted by dataset then name: the
+    order every listing of runs shares."""
     runs = [(path, summary) for path, summary in runs if summary]
     return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
 

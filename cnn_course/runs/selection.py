@@ -177,7 +177,7 @@ def verdict(result: Outcome) -> str:
 
 def _by_seed(runs: Sequence[tuple[Path, dict]]) -> dict:
     """The runs' folder names grouped by seed, in the runs' order: one grouping that the seed
-    count, the run count and the repeated seeds all read."""
+    count, the run count, the repeated seeds and the missing seeds all read."""
     by_seed: dict = {}
     for run_dir, summary in runs:
         by_seed.setdefault(summary.get("seed"), []).append(Path(run_dir).name)
@@ -246,11 +246,11 @@ def next_runs(result: Outcome) -> list[NextRun]:
     missing = [NextRun(chosen.notebook, {"validation": "holdout", **candidate.parameters,
                                          "seed": 0})
                for candidate in chosen.candidates if not result.candidate_runs[candidate.name]]
-    base_seeds = {summary.get("seed") for _, summary in result.base_runs}
+    base_seeds = _by_seed(result.base_runs)
     missing += [NextRun(chosen.base_notebook, {"seed": seed})
                 for seed in range(int(chosen.seeds.get("base", 3))) if seed not in base_seeds]
     if result.chosen is not None:
-        student_seeds = {summary.get("seed") for _, summary in result.student_runs}
+        student_seeds = _by_seed(result.student_runs)
         missing += [NextRun(chosen.notebook, {**result.chosen.parameters, "seed": seed})
                     for seed in range(int(chosen.seeds.get("student", 5)))
                     if seed not in student_seeds]
