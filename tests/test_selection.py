@@ -177,11 +177,14 @@ def test_the_results_table_reads_each_summary_once(logs, monkeypatch):
     """The rows, the seed groups and the verdict are one view of runs that may be training."""
     monkeypatch.setattr(selection, "notebook_defaults", DEFAULTS.__getitem__)
     run(logs, "base-seed0", "base.ipynb", 0.82, "test", 0, learning_rate=0.001)
-    run(logs, "base-seed1", "base.ipynb", 0.80, "test", 1, learning_rate=0.001)
+    run(logs, "base-seed1", "base.ipynb", 0.70, "test", 1, learning_rate=0.001)
+    summary = json.loads((logs / "base-seed1" / "summary.json").read_text())
+    summary.update(status="running", epochs_run=13, epochs_requested=20)  # no process: stopped
+    (logs / "base-seed1" / "summary.json").write_text(json.dumps(summary))
     reads = []
-    summary = run_folder.RunDir.summary
+    read_summary = run_folder.RunDir.summary
     monkeypatch.setattr(run_folder.RunDir, "summary",
-                        lambda self: reads.append(self.name) or summary(self))
+                        lambda self: reads.append(self.name) or read_summary(self))
     text = report.terminal_table(logs)
     assert sorted(reads) == ["base-seed0", "base-seed1"]
-    assert "base-seed1  complete" in text and "sweep base" not in text  # both seeds are in
+    assert "sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20" in text

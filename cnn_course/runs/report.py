@@ -338,12 +338,14 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     # Each summary is read once: the rows, the seed groups and the verdict are one view of
     # runs that may be training.
     read = [(run, run.summary()) for run in run_folder.list_runs(Path(logs_dir).resolve())]
+    states = {}  # run folder -> (state, words): its row's and, if it is missing, its line's
     for run, summary in read:
         state = (run.describe_state(summary) if run.state(summary) != run_folder.COMPLETE
                  else "complete")
         seconds_left = run.seconds_left(summary=summary)
         if seconds_left is not None:
             state += f", about {max(1, round(seconds_left / 60))} min left"
+        states[run.path] = (run.state(summary), state)
         data_label = _data_label(summary) if summary.get("dataset") else "–"
         rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
                      f"{summary.get('epochs_run', 0)}/{summary.get('epochs_requested', '?')}",
@@ -366,7 +368,7 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
         unfinished = [run for run in collected if run[1].get("status") != run_folder.COMPLETE]
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
-                      + "\n".join(_next_run_line(run, unfinished) for run in missing))
+                      + "\n".join(_next_run_line(run, unfinished, states) for run in missing))
     return table
 
 
@@ -374,15 +376,15 @@ NEXT_STEP = {run_folder.INTERRUPTED: ": the same command resumes it",
              run_folder.FAILED: ": fix the cause, then run the same command again"}
 
 
-def _next_run_line(next_run: selection.NextRun, unfinished: list[tuple[Path, dict]]) -> str:
-    """The command that makes a missing run, and the state of its folder if it was started."""
+def _next_run_line(next_run: selection.NextRun, unfinished: list[tuple[Path, dict]],
+                   states: Mapping[Path, tuple[str, str]]) -> str:
+    """The command that makes a missing run, and, if it was started, its folder's state as
+    its row says it (`states`: run folder -> (state, words)) with what to do next."""
     started = next_run.started(unfinished)
     if started is None:
         return f"  {next_run.sweep_command()}"
-    run = run_folder.RunDir.at(started)
-    summary = run.summary()
-    words = run.describe_state(summary) + NEXT_STEP.get(run.state(summary), "")
-    return f"  {next_run.sweep_command()}   # {started.name}: {words}"
+    state, words = states[started]
+    return f"  {next_run.sweep_command()}   # {started.name}: {words}{NEXT_STEP.get(state, '')}"
 
 
 def _split_readme(readme_path: Path) -> tuple[str, str, str]:
