@@ -73,6 +73,25 @@ def test_report_groups_seeds_and_labels_holdout_runs(tmp_path, readme):
     assert "Recipes run with several seeds" in report.terminal_table(tmp_path / "logs")
 
 
+def test_the_report_and_its_check_read_each_summary_once(tmp_path, readme, monkeypatch):
+    """The README's section, logs/README.md and the plots are one view of the runs: a run
+    that completes while the report is written is in all of them or in none."""
+    from cnn_course.runs import run_folder
+
+    for seed in (0, 1):
+        write_run(tmp_path / "logs", f"cifar10_net-seed{seed}", dataset="cifar10", seed=seed)
+    write_run(tmp_path / "logs", "mnist_net")
+    reads = []
+    read_summary = run_folder.RunDir.summary
+    monkeypatch.setattr(run_folder.RunDir, "summary",
+                        lambda self: reads.append(self.name) or read_summary(self))
+    report.update_readme(readme, tmp_path / "logs")
+    assert sorted(reads) == ["cifar10_net-seed0", "cifar10_net-seed1", "mnist_net"]
+    reads.clear()
+    assert report.check(readme, tmp_path / "logs") == []
+    assert sorted(reads) == ["cifar10_net-seed0", "cifar10_net-seed1", "mnist_net"]
+
+
 def test_check_finds_a_stale_logs_readme(tmp_path, readme):
     write_run(tmp_path / "logs", "mnist_net")
     report.update_readme(readme, tmp_path / "logs")

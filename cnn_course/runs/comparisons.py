@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from cnn_course import data, tables
@@ -162,11 +163,14 @@ def headline_title(result: selection.Outcome) -> str:
             f"(mean over seeds; band: lowest to highest seed)")
 
 
-def comparison_plots(logs_dir: str | os.PathLike) -> dict[Path, ComparisonPlot]:
+def comparison_plots(logs_dir: str | os.PathLike,
+                     runs: Sequence[tuple[Path, dict]] | None = None
+                     ) -> dict[Path, ComparisonPlot]:
     """Plot path -> plot: each dataset with two or more complete full-data recipes, and the
-    headline (base vs chosen student) once `selection.yaml` has both: what the report draws."""
+    headline (base vs chosen student) once `selection.yaml` has both: what the report draws
+    (`runs`: the complete runs already read, else read here)."""
     logs_dir = Path(logs_dir).resolve()
-    runs = complete_runs(logs_dir)
+    runs = complete_runs(logs_dir) if runs is None else runs
     plots = {}
     for dataset, group in by_dataset(runs).items():
         recipes = [(recipe.label, recipe) for recipe in seed_groups(group) if not recipe.sample]
