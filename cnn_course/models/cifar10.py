@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from cnn_course.models.fast_layers import FastDropout, FusedBatchNormalization
 from cnn_course.models.inputs import raw_image_input
 
 
@@ -37,7 +38,7 @@ def _separable_block(x, filters: int, name: str, strides: int = 1, dilation: int
     """SeparableConv2D 3x3 (no bias: BatchNorm follows) → BatchNorm → ReLU."""
     x = layers.SeparableConv2D(filters, 3, strides=strides, dilation_rate=dilation,
                                padding="same", use_bias=False, name=f"{name}_sepconv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = FusedBatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -73,7 +74,7 @@ def cifar10_separable_net(
                                  strides=2 if stage > 1 and index == 1 else 1,
                                  dilation=2 if last else 1)
         if dropout:
-            x = layers.Dropout(dropout, name=f"stage{stage}_dropout")(x)
+            x = FastDropout(dropout, name=f"stage{stage}_dropout")(x)
     x = layers.SeparableConv2D(num_classes, 1, name="classifier")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     # float32 class scores under mixed precision

@@ -34,6 +34,22 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+# TensorFlow's CPU settings that must be in the environment before TensorFlow is imported.
+# TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX;
+# with them the student trains 1.3x (AVX2 only) to 1.6x (AVX-512) faster than on TensorFlow's
+# own kernels (docs/speed.md). They change CPU kernels only, never a GPU's.
+FAST_CPU_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}
+
+
+def use_fast_cpu_kernels() -> dict[str, str]:
+    """Puts `FAST_CPU_ENVIRONMENT` into this process's environment for the TensorFlow it
+    imports next (a value the user set wins; a TensorFlow already imported keeps its own).
+    Returns the values in force, which kernels started from here inherit."""
+    for name, value in FAST_CPU_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    return {name: os.environ[name] for name in FAST_CPU_ENVIRONMENT}
+
+
 def minimum_keras() -> tuple[int, ...]:
     """The oldest Keras the package allows, read from its requirements (pyproject.toml)."""
     for requirement in project_metadata.requirements():

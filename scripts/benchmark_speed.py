@@ -1,0 +1,127 @@
+"""Seconds per CIFAR-10 epoch of the student and the base under each speed setting, as ratios
+against Keras' defaults, timed in fresh interleaved processes (the measurement behind
+docs/speed.md).
+
+    python scripts/benchmark_speed.py                       # every setting, 3 rounds
+    python scripts/benchmark_speed.py --models cifar10_separable_net --rounds 5 --steps 100
+    python scripts/benchmark_speed.py --profile cifar10_separable_net   # where a step's time goes
+
+Each measurement is one process: the model as notebooks 02/03 build and compile it (recipe,
+augmentation, one-cycle SGD), `--epochs` short epochs of `--steps` steps on the real training
+images; epoch 1 (tracing, warm-up) is excluded and each figure is scaled to a full epoch of 391
+steps. Processes alternate setting by setting, round by round, so a busy neighbour slows every
+setting alike. Needs the full dataset (CNN_COURSE_DATA_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+FULL_EPOCH_STEPS = 391  # ceil(50000 / 128): one epoch of the full training set
+# Each setting: the environment of its process and whether its BatchNorms are Keras' own.
+SETTINGS = {
+    "keras defaults": ({}, "keras"),
+    "oneDNN on": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, "keras"),
+    "oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "keras"),
+    "fast layers": ({}, "fused"),
+    "fast layers, oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "fused"),
+    # An AVX2-only CPU (no AVX-512), as most laptops and the Zen 3 course machines: oneDNN's
+    # kernels limited to AVX2, against TensorFlow's own (Eigen) kernels with oneDNN off.
+    "fast layers, oneDNN on, AVX2 only": ({"TF_ENABLE_ONEDNN_OPTS": "1",
+                                           "ONEDNN_MAX_CPU_ISA": "AVX2"}, "fused"),
+    "fast layers, 1 inter-op thread": ({"TF_NUM_INTEROP_THREADS": "1"}, "fused"),
+    "fast layers, 4 intra-op threads": ({"TF_NUM_INTRAOP_THREADS": "4"}, "fused"),
+}
+
+
+def child(model_name: str, batch_norm: str, steps: int, epochs: int, profile: str | None) -> None:
+    import keras
+
+    from cnn_course import data, models
+    from cnn_course.models import fast_layers
+    from cnn_course.models import recipes
+
+    if batch_norm == "keras":  # the builders' fast layers swapped back for Keras' own
+        fast_layers.FusedBatchNormalization.call = keras.layers.BatchNormalization.call
+        fast_layers.FastDropout.call = keras.layers.Dropout.call
+    keras.utils.set_random_seed(0)
+    (x, y), _ = data.load("cifar10")
+    x, y = x[: steps * 128], y[: steps * 128]
+    recipe = recipes.CIFAR10
+    if model_name == "cifar10_separable_net":
+        model = models.build(model_name, augmentation=recipe.augmentation())
+    else:
+        model = models.build(model_name)
+    recipe.compile(model, len(x), epochs)
+    times: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.started)
+
+    callbacks = [EpochTimer()]
+    if profile:
+        callbacks.append(keras.callbacks.TensorBoard(profile, profile_batch=(steps + 5, steps + 14)))
+    model.fit(x, y, batch_size=128, epochs=epochs, verbose=0, callbacks=callbacks)
+    print(json.dumps({"seconds_per_epoch": [t * FULL_EPOCH_STEPS / steps for t in times[1:]]}))
+
+
+def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
+    environment, batch_norm = SETTINGS[setting]
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", model_name, "--batch-norm", batch_norm,
+         "--steps", str(steps), "--epochs", str(epochs)],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **environment},
+        capture_output=True, text=True, check=True)
+    return min(json.loads(result.stdout.strip().splitlines()[-1])["seconds_per_epoch"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+",
+                        default=["cifar10_separable_net", "cifar10_base_net"])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=60, help="steps per short epoch")
+    parser.add_argument("--epochs", type=int, default=3, help="short epochs (the first excluded)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-norm", default="fused", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", metavar="MODEL",
+                        help="profile 10 steps of MODEL into logs-profile/ (TensorBoard)")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.batch_norm, args.steps, args.epochs, None)
+        return
+    if args.profile:
+        child(args.profile, args.batch_norm, args.steps, 2, "logs-profile")
+        print("profile written to logs-profile/ (tensorboard --logdir logs-profile, Profile tab)")
+        return
+    print(f"{os.cpu_count()} CPU cores; {args.rounds} processes per setting, seconds per full "
+          f"epoch ({FULL_EPOCH_STEPS} steps) from {args.steps}-step epochs, epoch 1 excluded")
+    for model_name in args.models:
+        seconds: dict[str, list[float]] = {setting: [] for setting in args.settings}
+        for _ in range(args.rounds):
+            for setting in args.settings:
+                started = time.perf_counter()
+                seconds[setting].append(measure(model_name, setting, args.steps, args.epochs))
+                print(f"  {model_name} {setting}: {seconds[setting][-1]:.1f} s/epoch "
+                      f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        reference = statistics.median(seconds[args.settings[0]])
+        print(f"\n{model_name}\n| setting | min s/epoch | median s/epoch | x faster (median) |\n"
+              f"|---|--:|--:|--:|")
+        for setting, values in seconds.items():
+            median = statistics.median(values)
+            print(f"| {setting} | {min(values):.1f} | {median:.1f} | {reference / median:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
