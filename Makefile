@@ -23,7 +23,7 @@ NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 help:
 	@echo "make run     the quick start (MNIST sample, ~1 min) as a logged run in $(RUNS_DIR)/quickstart/"
 	@echo "             (again: replaces your own earlier quick start; full data: ARGS=\"-p sample False\")"
-	@echo "make test    every test: unit tests on TensorFlow and JAX, notebooks, nbval, report check"
+	@echo "make test    every test (about 10 min on 2 cores): unit tests and notebooks, nbval, report check"
 	@echo "make report  rebuild README.md's results from logs/"
 	@echo "make clean-venv  remove $(VENV)"
 	@echo "First use installs $(VENV) (TensorFlow, JAX, Jupyter: about 3 GB, a few minutes)."
@@ -51,15 +51,18 @@ $(VENV)/keras-oldest/.installed: $(VENV)/.test-installed pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/cnn-course run $(NOTEBOOK) --logs-dir $(RUNS_DIR) --overwrite $(ARGS)
 
-## Unit tests under TensorFlow (default) and JAX and on the oldest Keras allowed, notebook smoke
-## runs (both backends), nbval, and the README's results against logs/.
+## Every unit test once under TensorFlow, and the backend- and version-dependent ones (marked
+## `backend`) again under JAX and on the oldest Keras allowed; every notebook once under
+## TensorFlow and three again under JAX; nbval; the README's results against logs/.
+## Two pytest workers (-n 2) where tests are independent: they wait on kernels, files and
+## subprocesses much of the time.
 test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
-	$(BIN)/python -m pytest -q -m "not notebook" tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m "not notebook" tests
+	$(BIN)/python -m pytest -q -n 2 -m "not notebook" tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "backend and not notebook" tests
 	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -c "import keras; assert keras.__version__.startswith('$(KERAS_OLDEST).'), keras.__version__; print('unit tests on Keras', keras.__version__)"
-	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -m "not notebook" tests
-	$(BIN)/python -m pytest -q -m notebook tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m notebook tests
+	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -n 2 -m "backend and not notebook" tests
+	$(BIN)/python -m pytest -q -n 2 -m notebook tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
 	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
 	$(BIN)/cnn-course report --check
 

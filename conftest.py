@@ -7,7 +7,12 @@ import os
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("CNN_COURSE_LOGS_DIR", tempfile.mkdtemp(prefix="cnn-course-test-logs-"))
+_TEST_LOGS_PREFIX = "cnn-course-test-logs-"
+# Each pytest-xdist worker inherits the controller's environment: it gets a folder of its own.
+if "CNN_COURSE_LOGS_DIR" not in os.environ or (
+        "PYTEST_XDIST_WORKER" in os.environ
+        and os.path.basename(os.environ["CNN_COURSE_LOGS_DIR"]).startswith(_TEST_LOGS_PREFIX)):
+    os.environ["CNN_COURSE_LOGS_DIR"] = tempfile.mkdtemp(prefix=_TEST_LOGS_PREFIX)
 
 try:  # property tests: 40 examples in CI, HYPOTHESIS_PROFILE=deep for a thorough run
     from hypothesis import settings

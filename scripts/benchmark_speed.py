@@ -35,6 +35,9 @@ SETTINGS = {
     # kernels limited to AVX2, against TensorFlow's own (Eigen) kernels with oneDNN off.
     "fast layers, oneDNN on, AVX2 only": ({"TF_ENABLE_ONEDNN_OPTS": "1",
                                            "ONEDNN_MAX_CPU_ISA": "AVX2"}, "fused"),
+    "fast layers, BFC allocator": ({"TF_CPU_ALLOCATOR_USE_BFC": "true"}, "fused"),
+    "fast layers, malloc keeps memory": ({"MALLOC_MMAP_THRESHOLD_": "1000000000",
+                                          "MALLOC_TRIM_THRESHOLD_": "1000000000"}, "fused"),
     "fast layers, 1 inter-op thread": ({"TF_NUM_INTEROP_THREADS": "1"}, "fused"),
     "fast layers, 4 intra-op threads": ({"TF_NUM_INTRAOP_THREADS": "4"}, "fused"),
 }
@@ -46,11 +49,12 @@ def child(model_name: str, batch_norm: str, steps: int, epochs: int, profile: st
     from cnn_course import data, models
     from cnn_course.models import fast_layers
     from cnn_course.models import recipes
+    from cnn_course.runs import environment
 
     if batch_norm == "keras":  # the builders' fast layers swapped back for Keras' own
         fast_layers.FusedBatchNormalization.call = keras.layers.BatchNormalization.call
         fast_layers.FastDropout.call = keras.layers.Dropout.call
-    keras.utils.set_random_seed(0)
+    environment.set_seed(0)  # deterministic ops, as every logged run
     (x, y), _ = data.load("cifar10")
     x, y = x[: steps * 128], y[: steps * 128]
     recipe = recipes.CIFAR10
@@ -73,6 +77,44 @@ def child(model_name: str, batch_norm: str, steps: int, epochs: int, profile: st
         callbacks.append(keras.callbacks.TensorBoard(profile, profile_batch=(steps + 5, steps + 14)))
     model.fit(x, y, batch_size=128, epochs=epochs, verbose=0, callbacks=callbacks)
     print(json.dumps({"seconds_per_epoch": [t * FULL_EPOCH_STEPS / steps for t in times[1:]]}))
+
+
+def _kind(op_name: str) -> str:
+    """Where an op of the student's graph belongs, by the layer that made it."""
+    for part, kind in (("augmentation", "augmentation"), ("dropout", "dropout"),
+                       ("_bn", "batch norm")):
+        if part in op_name:
+            return kind
+    if "sepconv" in op_name or "classifier" in op_name or "conv" in op_name:
+        return "depthwise conv" if "Depthwise" in op_name else "pointwise conv"
+    if "SGD" in op_name or "Assign" in op_name:
+        return "optimizer"
+    return "other"
+
+
+def print_profile_split(folder: str) -> None:
+    """The profiled steps' op time on TensorFlow's compute threads, by kind of layer."""
+    import collections
+    import glob
+
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    space = xplane_pb2.XSpace()
+    with open(sorted(glob.glob(f"{folder}/train/plugins/profile/*/*.xplane.pb"))[-1], "rb") as file:
+        space.ParseFromString(file.read())
+    host = space.planes[0]
+    names = {key: value.name for key, value in host.event_metadata.items()}
+    milliseconds: collections.Counter = collections.Counter()
+    for line in host.lines:
+        if line.name.startswith("tf_Compute"):
+            for event in line.events:
+                name = names[event.metadata_id]
+                if ":" in name and not name.startswith("Executor"):  # an op, not a scheduler
+                    milliseconds[_kind(name)] += event.duration_ps / 1e9
+    total = sum(milliseconds.values())
+    print(f"| kind | ms of op time over 10 steps | share |\n|---|--:|--:|")
+    for kind, value in milliseconds.most_common():
+        print(f"| {kind} | {value:.0f} | {100 * value / total:.1f}% |")
 
 
 def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
@@ -103,7 +145,8 @@ def main() -> None:
         return
     if args.profile:
         child(args.profile, args.batch_norm, args.steps, 2, "logs-profile")
-        print("profile written to logs-profile/ (tensorboard --logdir logs-profile, Profile tab)")
+        print_profile_split("logs-profile")
+        print("profile in logs-profile/ (tensorboard --logdir logs-profile, Profile tab)")
         return
     print(f"{os.cpu_count()} CPU cores; {args.rounds} processes per setting, seconds per full "
           f"epoch ({FULL_EPOCH_STEPS} steps) from {args.steps}-step epochs, epoch 1 excluded")

@@ -7,6 +7,8 @@ from keras import ops
 from cnn_course.concepts import backprop
 from cnn_course.concepts.autodiff import gradients
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 RNG = np.random.default_rng(0)
 
 

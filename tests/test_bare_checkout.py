@@ -11,6 +11,8 @@ import pytest
 
 from cnn_course import project_metadata
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Makes the installed distribution invisible, as on a machine where nothing was installed.

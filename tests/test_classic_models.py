@@ -9,6 +9,8 @@ import pytest
 from cnn_course import models
 from cnn_course.models import all_cnn, blocks
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 def conv(k, c_in, c_out, bias=True):
     return k * k * c_in * c_out + (c_out if bias else 0)

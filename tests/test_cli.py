@@ -68,6 +68,18 @@ def test_results_prints_every_run_and_writes_nothing(tmp_path, capsys):
     assert sorted(path.name for path in tmp_path.rglob("*")) == before
 
 
+def test_results_names_a_garbled_summary_and_still_lists_every_other_run(tmp_path, capsys):
+    write_run(tmp_path, "mnist_net")
+    write_run(tmp_path, "merge_conflict")
+    (tmp_path / "merge_conflict" / "summary.json").write_text('{"run_name": <<<<<<< HEAD\n')
+    assert cli.main(["results", "--logs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "mnist_net" in out and "99.42%" in out
+    assert "merge_conflict" in out and "unreadable summary.json" in out
+    assert f"{tmp_path / 'merge_conflict' / 'summary.json'} cannot be read" in out
+    assert "git checkout --" in out
+
+
 def test_report_check_fails_when_the_readme_is_out_of_date(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")

@@ -3,6 +3,8 @@ import pytest
 
 from cnn_course import complexity, models, receptive_field
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 @pytest.fixture(scope="module")
 def lecture_models():

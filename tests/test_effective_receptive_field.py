@@ -6,6 +6,8 @@ from keras import layers
 from cnn_course import receptive_field as rf
 from cnn_course.models import quickstart_net
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 def ones_chain(depth: int, size: int = 16, padding: str = "valid") -> keras.Model:
     inputs = keras.Input((size, size, 1))

@@ -4,6 +4,8 @@ import pytest
 
 from cnn_course.runs import environment
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 @pytest.fixture
 def repository(tmp_path):

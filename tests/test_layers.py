@@ -16,6 +16,8 @@ from cnn_course.concepts.convolution_layers import (
 )
 from cnn_course.concepts.normalization import local_response_norm
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 X = np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype("float32")
 
 CASES = [

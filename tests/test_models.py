@@ -7,6 +7,8 @@ from cnn_course import data, models
 from cnn_course.models import recipes, training
 from cnn_course.models.inputs import check_model_input
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 ASSIGNMENT_NETS = [(models.mnist_net, 20_000), (models.mnist_net_tiny, 8_000)]
 
 

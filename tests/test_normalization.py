@@ -4,6 +4,8 @@ import pytest
 
 from cnn_course.concepts import normalization as norm
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 X = np.random.default_rng(0).standard_normal((4, 5, 6, 8)).astype("float32") * 3 + 1
 
 

@@ -23,8 +23,15 @@ def test_notebook_has_one_literal_parameters_cell(notebook):
         assert {"sample", "seed", "logs_dir"} <= set(defaults)
 
 
+# Also executed under JAX (`make test`: -m "notebook and backend"): the quick start, the student
+# (its fast layers fall back to Keras' own there) and the backward passes (autodiff per backend).
+ON_EVERY_BACKEND = ("00_quickstart", "03_cifar10_separable", "08_backprop_conv_pool")
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("notebook", [
+    pytest.param(path, marks=pytest.mark.backend) if path.stem in ON_EVERY_BACKEND else path
+    for path in NOTEBOOKS], ids=lambda path: path.stem)
 def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
     defaults = parameters.notebook_parameters(notebook)
     ci_parameters = {name: value for name, value in CI_PARAMETERS.items() if name in defaults}

@@ -4,6 +4,8 @@ import pytest
 
 from cnn_course.concepts import pooling
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 FEATURE_MAP = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [0, 0, 5, 6], [1, 2, 7, 8]], dtype=float)
 
 

@@ -7,6 +7,8 @@ from keras import layers
 from cnn_course import models
 from cnn_course import receptive_field as rf
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 def chain(input_shape, *stack):
     return models.sequential(input_shape, *stack)

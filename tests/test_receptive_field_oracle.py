@@ -14,6 +14,8 @@ from keras import layers
 
 from cnn_course import receptive_field as rf
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 HEIGHT, WIDTH = 13, 16
 
 

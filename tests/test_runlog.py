@@ -9,6 +9,8 @@ import pytest
 from cnn_course.runs import errors, logs_folder, run_files, training_log
 from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 def test_run_writes_every_file(tmp_path):
     fit(tmp_path)

@@ -12,6 +12,8 @@ from cnn_course.runs.errors import RunError
 from cnn_course.runs.parameters import check_argument
 from tests.helpers import fit_tiny_run, tiny_images
 
+pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+
 
 @pytest.fixture
 def mixed_bfloat16():

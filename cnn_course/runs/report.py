@@ -343,7 +343,13 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     rows = []
     # Each summary is read once: the rows, the seed groups and the verdict are one view of
     # runs that may be training.
-    read = [(run, run.summary()) for run in run_folder.list_runs(Path(logs_dir).resolve())]
+    read, unreadable = [], []
+    for run in run_folder.list_runs(Path(logs_dir).resolve()):
+        try:
+            read.append((run, run.summary()))
+        except run_files.UnreadableSummaryError as error:  # listed, and the others still are
+            unreadable.append(str(error))
+            rows.append((run.name, "unreadable summary.json", "–", "–", "–", "–", "–", "–"))
     states = {}  # run folder -> (state, words): its row's and, if it is missing, its line's
     for run, summary in read:
         state = (run.describe_state(summary) if run.state(summary) != run_folder.COMPLETE
@@ -361,6 +367,8 @@ def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
     if not rows:
         return f"No runs in {logs_dir}/."
     table = tables.render(header, rows, align="l" * len(header))
+    if unreadable:
+        table += "\n\n" + "\n".join(f"error: {problem}" for problem in unreadable)
     collected = run_folder.by_dataset_and_name([(run.path, summary) for run, summary in read])
     complete = [run for run in collected if run[1].get("status") == run_folder.COMPLETE]
     groups = [group for group in seed_groups(complete) if len(group.members) > 1]

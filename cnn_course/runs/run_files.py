@@ -76,9 +76,26 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
     ]
 
 
+class UnreadableSummaryError(ValueError):
+    """A `summary.json` that is not a JSON object (a merge conflict, a disk that filled up);
+    the message names the file, what is wrong and what to do."""
+
+
 def read_summary(run_dir: str | os.PathLike) -> dict:
-    """A run's `summary.json`."""
-    return json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    """A run's `summary.json`; `UnreadableSummaryError` names a file that cannot be read."""
+    path = Path(run_dir) / SUMMARY_FILE
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        problem = str(error)
+    else:
+        if isinstance(summary, dict):
+            return summary
+        problem = f"it holds a JSON {type(summary).__name__}, not an object"
+    raise UnreadableSummaryError(
+        f"{path} cannot be read ({problem}). Restore it (`git checkout -- {path}` for a "
+        f"committed run) or move the run folder out of the logs folder."
+    )
 
 
 def history_csv(rows: Sequence[Mapping[str, float]]) -> str:
