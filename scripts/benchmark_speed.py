@@ -2,8 +2,9 @@
 against Keras' defaults, timed in fresh interleaved processes (the measurement behind
 docs/speed.md).
 
-    python scripts/benchmark_speed.py                       # every setting, 3 rounds
-    python scripts/benchmark_speed.py --models cifar10_separable_net --rounds 5 --steps 100
+    python scripts/benchmark_speed.py                       # before and now, 3 rounds
+    python scripts/benchmark_speed.py --models cifar10_separable_net --settings \
+        "keras layers, oneDNN off" "course defaults" "course defaults, 1 inter-op thread"
     python scripts/benchmark_speed.py --profile cifar10_separable_net   # where a step's time goes
 
 Each measurement is one process: the model as notebooks 02/03 build and compile it (recipe,
@@ -24,26 +25,28 @@ import sys
 import time
 
 FULL_EPOCH_STEPS = 391  # ceil(50000 / 128): one epoch of the full training set
-# Each setting: the environment of its process and whether its BatchNorms are Keras' own.
+# Each setting: the environment of its process and whether its BatchNorm and Dropout layers
+# are Keras' own ("keras": the code before docs/speed.md) or the course's fast layers.
+COURSE_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}  # environment.FAST_CPU_ENVIRONMENT
 SETTINGS = {
-    "keras defaults": ({}, "keras"),
-    "oneDNN on": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, "keras"),
-    "oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "keras"),
-    "fast layers": ({}, "fused"),
-    "fast layers, oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "fused"),
-    # An AVX2-only CPU (no AVX-512), as most laptops and the Zen 3 course machines: oneDNN's
-    # kernels limited to AVX2, against TensorFlow's own (Eigen) kernels with oneDNN off.
-    "fast layers, oneDNN on, AVX2 only": ({"TF_ENABLE_ONEDNN_OPTS": "1",
-                                           "ONEDNN_MAX_CPU_ISA": "AVX2"}, "fused"),
-    "fast layers, BFC allocator": ({"TF_CPU_ALLOCATOR_USE_BFC": "true"}, "fused"),
-    "fast layers, malloc keeps memory": ({"MALLOC_MMAP_THRESHOLD_": "1000000000",
-                                          "MALLOC_TRIM_THRESHOLD_": "1000000000"}, "fused"),
-    "fast layers, 1 inter-op thread": ({"TF_NUM_INTEROP_THREADS": "1"}, "fused"),
-    "fast layers, 4 intra-op threads": ({"TF_NUM_INTRAOP_THREADS": "4"}, "fused"),
+    "keras layers (before)": ({}, "keras"),
+    "keras layers, oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "keras"),
+    "course defaults": (COURSE_ENVIRONMENT, "fast"),
+    "course defaults, oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "fast"),
+    # An AVX2-only CPU (no AVX-512), as most laptops: oneDNN's kernels limited to AVX2.
+    "course defaults, AVX2 only": ({**COURSE_ENVIRONMENT, "ONEDNN_MAX_CPU_ISA": "AVX2"}, "fast"),
+    "keras layers, oneDNN off, AVX2 only": ({"TF_ENABLE_ONEDNN_OPTS": "0",
+                                              "ONEDNN_MAX_CPU_ISA": "AVX2"}, "keras"),
+    "course defaults, BFC allocator": ({**COURSE_ENVIRONMENT, "TF_CPU_ALLOCATOR_USE_BFC": "true"},
+                                       "fast"),
+    "course defaults, 1 inter-op thread": ({**COURSE_ENVIRONMENT, "TF_NUM_INTEROP_THREADS": "1"},
+                                           "fast"),
+    "course defaults, 4 intra-op threads": (
+        {**COURSE_ENVIRONMENT, "TF_NUM_INTRAOP_THREADS": "4"}, "fast"),
 }
 
 
-def child(model_name: str, batch_norm: str, steps: int, epochs: int, profile: str | None) -> None:
+def child(model_name: str, layers: str, steps: int, epochs: int, profile: str | None) -> None:
     import keras
 
     from cnn_course import data, models
@@ -51,7 +54,7 @@ def child(model_name: str, batch_norm: str, steps: int, epochs: int, profile: st
     from cnn_course.models import recipes
     from cnn_course.runs import environment
 
-    if batch_norm == "keras":  # the builders' fast layers swapped back for Keras' own
+    if layers == "keras":  # the builders' fast layers swapped back for Keras' own
         fast_layers.FusedBatchNormalization.call = keras.layers.BatchNormalization.call
         fast_layers.FastDropout.call = keras.layers.Dropout.call
     environment.set_seed(0)  # deterministic ops, as every logged run
@@ -118,9 +121,9 @@ def print_profile_split(folder: str) -> None:
 
 
 def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
-    environment, batch_norm = SETTINGS[setting]
+    environment, layers = SETTINGS[setting]
     result = subprocess.run(
-        [sys.executable, __file__, "--child", model_name, "--batch-norm", batch_norm,
+        [sys.executable, __file__, "--child", model_name, "--layers", layers,
          "--steps", str(steps), "--epochs", str(epochs)],
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **environment},
         capture_output=True, text=True, check=True)
@@ -129,22 +132,23 @@ def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+",
+    parser.add_argument("--models", nargs="+", metavar="MODEL",
                         default=["cifar10_separable_net", "cifar10_base_net"])
-    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), metavar="SETTING",
+                        default=["keras layers (before)", "course defaults"])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=60, help="steps per short epoch")
     parser.add_argument("--epochs", type=int, default=3, help="short epochs (the first excluded)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--batch-norm", default="fused", help=argparse.SUPPRESS)
+    parser.add_argument("--layers", default="fast", help=argparse.SUPPRESS)
     parser.add_argument("--profile", metavar="MODEL",
                         help="profile 10 steps of MODEL into logs-profile/ (TensorBoard)")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.batch_norm, args.steps, args.epochs, None)
+        child(args.child, args.layers, args.steps, args.epochs, None)
         return
     if args.profile:
-        child(args.profile, args.batch_norm, args.steps, 2, "logs-profile")
+        child(args.profile, args.layers, args.steps, 2, "logs-profile")
         print_profile_split("logs-profile")
         print("profile in logs-profile/ (tensorboard --logdir logs-profile, Profile tab)")
         return

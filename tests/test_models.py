@@ -187,3 +187,28 @@ def test_label_smoothing_is_categorical_crossentropy_on_smoothed_one_hot_targets
 def test_label_smoothing_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\); received"):
         training.classifier_loss(label_smoothing=1.0)
+
+
+def test_residual_student_adds_shortcuts_without_parameters_and_keeps_the_rules():
+    plain = models.cifar10_separable_net()
+    residual = models.cifar10_separable_net(residual=True)
+    assert residual.count_params() == plain.count_params() == 93_885
+    adds = [layer.name for layer in residual.layers if isinstance(layer, keras.layers.Add)]
+    assert adds == ["stage2_2_add", "stage2_3_add", "stage3_2_add", "stage3_3_add"]
+    assert not any(isinstance(layer, keras.layers.Conv2D) and
+                   not isinstance(layer, keras.layers.SeparableConv2D)
+                   for layer in residual.layers)
+
+
+def test_decay_norm_false_decays_kernels_but_not_batchnorm_or_biases():
+    model = models.cifar10_separable_net()
+    recipe = recipes.Recipe(weight_decay=0.1, decay_norm=False)
+    optimizer = recipe.build_optimizer(steps_per_epoch=1, epochs=10)
+    before = {variable.path: keras.ops.convert_to_numpy(variable).copy()
+              for variable in model.trainable_variables}
+    optimizer.apply_gradients([(keras.ops.zeros_like(variable), variable)
+                               for variable in model.trainable_variables])
+    for variable in model.trainable_variables:
+        changed = not np.allclose(keras.ops.convert_to_numpy(variable), before[variable.path])
+        decayed = not variable.path.endswith(("gamma", "beta", "bias"))
+        assert changed == decayed, variable.path

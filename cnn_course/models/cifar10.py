@@ -49,8 +49,12 @@ def cifar10_separable_net(
     dropout: float = 0.1,
     num_classes: int = 10,
     augmentation: keras.layers.Layer | None = None,
+    residual: bool = False,
 ) -> keras.Model:
     """The assignment's student network: depthwise separable convolutions only.
+
+    `residual` adds each same-width block's input to its output (ResNet's identity shortcut,
+    no parameters): a holdout candidate of logs/selection.yaml's second question.
 
     No Conv2D anywhere (the 1x1 projection is `SeparableConv2D(k, 1)`), BatchNorm after every
     conv, dropout between stages, fewer than 100,000 parameters, global average pooling.
@@ -70,9 +74,11 @@ def cifar10_separable_net(
     for stage, (filters, depth) in enumerate(zip(widths, depths), start=1):
         for index in range(1, depth + 1):
             last = stage == len(widths) and index == depth
-            x = _separable_block(x, filters, f"stage{stage}_{index}",
-                                 strides=2 if stage > 1 and index == 1 else 1,
-                                 dilation=2 if last else 1)
+            block = _separable_block(x, filters, f"stage{stage}_{index}",
+                                     strides=2 if stage > 1 and index == 1 else 1,
+                                     dilation=2 if last else 1)
+            same_shape = residual and index > 1  # a stage's first block changes the shape
+            x = layers.Add(name=f"stage{stage}_{index}_add")([x, block]) if same_shape else block
         if dropout:
             x = FastDropout(dropout, name=f"stage{stage}_dropout")(x)
     x = layers.SeparableConv2D(num_classes, 1, name="classifier")(x)

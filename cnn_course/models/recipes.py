@@ -33,6 +33,8 @@ class Recipe:
             on a GPU; 1 on CPU).
         jit_compile: XLA (None: the backend's fast path, `training.backend_jit_compile`).
         label_smoothing: share of the target spread evenly over the classes (0: off).
+        decay_norm: weight decay on BatchNorm's scale and offset and on biases too (False:
+            on the convolution and dense kernels only).
     """
 
     batch_size: int = 128
@@ -48,6 +50,7 @@ class Recipe:
     steps_per_execution: int = 1
     jit_compile: bool | None = None
     label_smoothing: float = 0.0
+    decay_norm: bool = True
 
     def augmentation(self) -> keras.layers.Layer | None:
         """Preprocessing layers (active only in training), or None when all are off."""
@@ -76,13 +79,16 @@ class Recipe:
     def build_optimizer(self, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
         rate = self.schedule(steps_per_epoch, epochs)
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(rate, momentum=self.momentum, nesterov=True,
-                                        weight_decay=self.weight_decay)
-        if self.optimizer == "adam":
-            if self.weight_decay:
-                return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
-            return keras.optimizers.Adam(rate)
-        raise ValueError(f"Unknown optimizer {self.optimizer!r}: expected 'sgd' or 'adam'.")
+            optimizer = keras.optimizers.SGD(rate, momentum=self.momentum, nesterov=True,
+                                             weight_decay=self.weight_decay)
+        elif self.optimizer == "adam":
+            optimizer = (keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
+                         if self.weight_decay else keras.optimizers.Adam(rate))
+        else:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}: expected 'sgd' or 'adam'.")
+        if self.weight_decay and not self.decay_norm:
+            optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+        return optimizer
 
     def compile(self, model: keras.Model, examples: int, epochs: int) -> keras.Model:
         """Compiles `model` for `epochs` over `examples` training images."""

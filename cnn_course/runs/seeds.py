@@ -16,7 +16,8 @@ NOT_RECIPE = ("seed", "run_name", "logs_dir", "steps_per_execution", "jit_compil
 
 # Parameters (and `Recipe` fields) added after runs were logged, with the value those earlier runs
 # trained with: a new parameter's default keeps the old behaviour.
-ADDED_PARAMETER_DEFAULTS = {"validation": "test", "precision": "float32", "label_smoothing": 0.0}
+ADDED_PARAMETER_DEFAULTS = {"validation": "test", "precision": "float32", "label_smoothing": 0.0,
+                            "residual": False, "decay_norm": True}
 
 
 @dataclass(frozen=True)
