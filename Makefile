@@ -51,16 +51,17 @@ $(VENV)/keras-oldest/.installed: $(VENV)/.test-installed pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/cnn-course run $(NOTEBOOK) --logs-dir $(RUNS_DIR) --overwrite $(ARGS)
 
-## Every unit test once under TensorFlow, and the backend- and version-dependent ones (marked
-## `backend`) again under JAX and on the oldest Keras allowed; every notebook once under
-## TensorFlow and three again under JAX; nbval; the README's results against logs/.
+## Every unit test once under TensorFlow; the backend-dependent ones (marked `backend`) again
+## under JAX; those and the Keras-version-dependent ones (`keras_version`) on the oldest Keras;
+## every notebook once under TensorFlow (nbval runs the lessons it checks), three again under
+## JAX; nbval; the README's results against logs/.
 ## Two pytest workers (-n 2) where tests are independent: they wait on kernels, files and
 ## subprocesses much of the time.
 test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	$(BIN)/python -m pytest -q -n 2 -m "not notebook" tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "backend and not notebook" tests
 	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -c "import keras; assert keras.__version__.startswith('$(KERAS_OLDEST).'), keras.__version__; print('unit tests on Keras', keras.__version__)"
-	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -n 2 -m "backend and not notebook" tests
+	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -n 2 -m "(backend or keras_version) and not notebook" tests
 	$(BIN)/python -m pytest -q -n 2 -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
 	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)

@@ -11,7 +11,7 @@ import pytest
 
 from cnn_course import project_metadata
 
-pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import pytest
 from cnn_course import models
 from cnn_course.models import all_cnn, blocks
 
-pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
 
 
 def conv(k, c_in, c_out, bias=True):

@@ -3,7 +3,7 @@ import pytest
 
 from cnn_course import complexity, models, receptive_field
 
-pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 from cnn_course.runs import environment
 
-pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from keras import layers
 from cnn_course import models
 from cnn_course import receptive_field as rf
 
-pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
+pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
 
 
 def chain(input_shape, *stack):
