@@ -53,7 +53,7 @@ run: $(VENV)/.installed
 
 ## Every unit test once under TensorFlow; the backend-dependent ones (marked `backend`) again
 ## under JAX; those and the Keras-version-dependent ones (`keras_version`) on the oldest Keras;
-## every notebook once under TensorFlow (nbval runs the lessons it checks), three again under
+## every notebook once under TensorFlow (nbval runs the lessons it checks), two again under
 ## JAX; nbval; the README's results against logs/.
 ## Two pytest workers (-n 2) where tests are independent: they wait on kernels, files and
 ## subprocesses much of the time.
@@ -64,7 +64,7 @@ test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -n 2 -m "(backend or keras_version) and not notebook" tests
 	$(BIN)/python -m pytest -q -n 2 -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
-	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
+	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
 	$(BIN)/cnn-course report --check
 
 ## Rebuild the README's results section from logs/*/summary.json.

@@ -23,9 +23,10 @@ def test_notebook_has_one_literal_parameters_cell(notebook):
         assert {"sample", "seed", "logs_dir"} <= set(defaults)
 
 
-# Also executed under JAX (`make test`: -m "notebook and backend"): the quick start, the student
-# (its fast layers fall back to Keras' own there) and the backward passes (autodiff per backend).
-ON_EVERY_BACKEND = ("00_quickstart", "03_cifar10_separable", "08_backprop_conv_pool")
+# Also executed under JAX (`make test`: -m "notebook and backend"): the quick start (a logged run
+# end to end) and the backward passes (autodiff per backend). The fast layers' fallback under
+# JAX is tested in tests/test_fast_layers.py.
+ON_EVERY_BACKEND = ("00_quickstart", "08_backprop_conv_pool")
 
 
 # Each notebook is executed once under TensorFlow: nbval (`make test`) executes the lessons that

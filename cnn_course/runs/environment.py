@@ -217,7 +217,7 @@ def import_whole_package() -> list[str]:
 
 def warn_without_accelerator(info: dict, expected_on_cpu: str) -> str | None:
     """Says once, loudly, that a long notebook started on a CPU and how long it will take
-    (`expected_on_cpu`, measured: "about 90 min on 2 CPU cores"), then lets it go on. Returns
+    (`expected_on_cpu`, measured: "about 85 min on 2 CPU cores"), then lets it go on. Returns
     the message (None on a GPU or TPU)."""
     if not str(info.get("device", "cpu")).startswith("cpu"):
         return None
