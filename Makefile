@@ -23,7 +23,7 @@ NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 help:
 	@echo "make run     the quick start (MNIST sample, ~1 min) as a logged run in $(RUNS_DIR)/quickstart/"
 	@echo "             (again: replaces your own earlier quick start; full data: ARGS=\"-p sample False\")"
-	@echo "make test    every test (about 10 min on 2 cores): unit tests and notebooks, nbval, report check"
+	@echo "make test    every test (about 12 min on 2 cores): unit tests and notebooks, nbval, report check"
 	@echo "make report  rebuild README.md's results from logs/"
 	@echo "make clean-venv  remove $(VENV)"
 	@echo "First use installs $(VENV) (TensorFlow, JAX, Jupyter: about 3 GB, a few minutes)."
