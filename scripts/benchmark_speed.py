@@ -24,10 +24,12 @@ import subprocess
 import sys
 import time
 
+from cnn_course.runs import environment
+
 FULL_EPOCH_STEPS = 391  # ceil(50000 / 128): one epoch of the full training set
 # Each setting: the environment of its process and whether its BatchNorm and Dropout layers
 # are Keras' own ("keras": the code before docs/speed.md) or the course's fast layers.
-COURSE_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}  # environment.FAST_CPU_ENVIRONMENT
+COURSE_ENVIRONMENT = environment.FAST_CPU_ENVIRONMENT  # what every run starts with
 SETTINGS = {
     "keras layers (before)": ({}, "keras"),
     "keras layers, oneDNN off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, "keras"),
@@ -52,7 +54,6 @@ def child(model_name: str, layers: str, steps: int, epochs: int, profile: str | 
     from cnn_course import data, models
     from cnn_course.models import fast_layers
     from cnn_course.models import recipes
-    from cnn_course.runs import environment
 
     if layers == "keras":  # the builders' fast layers swapped back for Keras' own
         fast_layers.FusedBatchNormalization.call = keras.layers.BatchNormalization.call
@@ -88,7 +89,7 @@ def _kind(op_name: str) -> str:
                        ("_bn", "batch norm")):
         if part in op_name:
             return kind
-    if "sepconv" in op_name or "classifier" in op_name or "conv" in op_name:
+    if "conv" in op_name or "classifier" in op_name:
         return "depthwise conv" if "Depthwise" in op_name else "pointwise conv"
     if "SGD" in op_name or "Assign" in op_name:
         return "optimizer"
@@ -121,11 +122,11 @@ def print_profile_split(folder: str) -> None:
 
 
 def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
-    environment, layers = SETTINGS[setting]
+    variables, layers = SETTINGS[setting]
     result = subprocess.run(
         [sys.executable, __file__, "--child", model_name, "--layers", layers,
          "--steps", str(steps), "--epochs", str(epochs)],
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **environment},
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **variables},
         capture_output=True, text=True, check=True)
     return min(json.loads(result.stdout.strip().splitlines()[-1])["seconds_per_epoch"])
 

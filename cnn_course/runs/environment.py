@@ -41,13 +41,18 @@ def native_stderr_silenced() -> Iterator[None]:
 FAST_CPU_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 
 
+def fast_cpu_environment() -> dict[str, str]:
+    """`FAST_CPU_ENVIRONMENT` where this process's environment does not set a value (a value
+    the user set wins): what a kernel started from here should receive."""
+    return {name: os.environ.get(name, value) for name, value in FAST_CPU_ENVIRONMENT.items()}
+
+
 def use_fast_cpu_kernels() -> dict[str, str]:
-    """Puts `FAST_CPU_ENVIRONMENT` into this process's environment for the TensorFlow it
-    imports next (a value the user set wins; a TensorFlow already imported keeps its own).
-    Returns the values in force, which kernels started from here inherit."""
-    for name, value in FAST_CPU_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
-    return {name: os.environ[name] for name in FAST_CPU_ENVIRONMENT}
+    """Puts `fast_cpu_environment()` into this process's environment for the TensorFlow it
+    imports next (a TensorFlow already imported keeps its own). Returns the values in force."""
+    values = fast_cpu_environment()
+    os.environ.update(values)
+    return values
 
 
 def minimum_keras() -> tuple[int, ...]:

@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from cnn_course.runs.environment import use_fast_cpu_kernels
+from cnn_course.runs.environment import fast_cpu_environment
 from cnn_course.runs.logs_folder import choose_logs_dir
 from cnn_course.runs.parameters import check_parameters, notebook_parameter_specs
 from cnn_course.runs.run_context import RunContext
@@ -148,7 +148,7 @@ def run_notebook(
         temporary = prepared.run.logs_dir / f".{prepared.run.name}.tmp.ipynb"
         kernel_log = prepared.run.logs_dir / f".{prepared.run.name}.kernel.log"
         try:
-            with _environment({**QUIET_ENVIRONMENT, **use_fast_cpu_kernels(),
+            with _environment({**QUIET_ENVIRONMENT, **fast_cpu_environment(),
                                **prepared.context.to_environment()}), (
                     contextlib.nullcontext() if verbose else _stderr_to(kernel_log)):
                 papermill.execute_notebook(
