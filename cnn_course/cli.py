@@ -354,10 +354,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from cnn_course.runs import run_folder, verify
+    from cnn_course.runs import logs_folder, verify
 
     args.logs_dir = _logs_dir(args)
-    runs = run_folder.list_runs(args.logs_dir)
+    logged = logs_folder.load(args.logs_dir)
+    runs = sorted(logged.runs, key=lambda run: run.name)
     if args.runs:
         known = {run.name: run for run in runs}
         missing = [name for name in args.runs if name not in known]
@@ -369,10 +370,10 @@ def _verify(args: argparse.Namespace) -> int:
                              f"{args.logs_dir}/. {there}")
         runs = [known[name] for name in args.runs]
     else:
-        runs = [run for run in runs if run.state() == run_folder.COMPLETE]
+        runs = [run for run in runs if run.complete]
     failures = 0
     for run in runs:
-        outcome = verify.verify_or_skip(run)
+        outcome = verify.verify_or_skip(run.folder)
         failures += outcome.startswith("FAIL")
         print(outcome)
     return EXIT_FAILED if failures else 0

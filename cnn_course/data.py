@@ -307,6 +307,22 @@ def check_validation(validation: object) -> str:
     return validation
 
 
+class Split(tuple):
+    """`((x_train, y_train), (x_val, y_val))` that also says what it is (a logged run records
+    it from here): the dataset, the validation set ("test" or "holdout") and whether it is the
+    embedded sample. It unpacks as the plain pair does."""
+
+    def __new__(cls, train, validation_pair, *, dataset: str, validation: str = "test",
+                sample: bool = False):
+        split = super().__new__(cls, (tuple(train), tuple(validation_pair)))
+        split.dataset, split.validation, split.sample = dataset, validation, bool(sample)
+        return split
+
+    def __getnewargs_ex__(self):  # pickles (Dask, multiprocessing) with what it says
+        return (self[0], self[1]), {"dataset": self.dataset, "validation": self.validation,
+                                    "sample": self.sample}
+
+
 def split(
     name: str,
     validation: str = "test",
@@ -314,8 +330,9 @@ def split(
     sample: bool = False,
     data_dir: str | os.PathLike | None = None,
     allow_download: bool = True,
-) -> Arrays:
-    """`((x_train, y_train), (x_val, y_val))`: what a run trains on and what it validates on.
+) -> Split:
+    """`((x_train, y_train), (x_val, y_val))`: what a run trains on and what it validates on,
+    as a `Split` that says so.
 
     `validation="test"`: exactly `load(name)` (the validation set is the test set).
     `validation="holdout"`: the training set less `holdout_size(name)` images (the last of each
@@ -326,8 +343,9 @@ def split(
     (x_train, y_train), test = load(name, sample=sample, data_dir=data_dir,
                                     allow_download=allow_download)
     if validation == "test":
-        return (x_train, y_train), test
+        return Split((x_train, y_train), test, dataset=name, sample=sample)
     held = holdout_indices(y_train, holdout_size(name, sample))
     keep = np.ones(len(x_train), dtype=bool)
     keep[held] = False
-    return (x_train[keep], y_train[keep]), (x_train[held], y_train[held])
+    return Split((x_train[keep], y_train[keep]), (x_train[held], y_train[held]), dataset=name,
+                 validation=validation, sample=sample)

@@ -63,13 +63,13 @@ def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
     """The runs the recipe selection still needs (`logs/selection.yaml`, in its order: missing
     holdout candidates, the base's seeds, the chosen recipe's seeds), at most `limit`; else
     DEFAULT_RUNS. Worked out here, where the runs are, and written into the plan."""
-    from cnn_course.runs import run_folder, selection
+    from cnn_course.runs import logs_folder, selection
 
     logs = ROOT / "logs"
     chosen = selection.read_selection(logs)
     if chosen is None:
         return list(DEFAULT_RUNS)
-    missing = selection.next_runs(selection.outcome(chosen, run_folder.complete_runs(logs)))
+    missing = selection.next_runs(selection.outcome(chosen, logs_folder.load(logs).complete))
     return [run.spec() for run in missing[:limit]] or list(DEFAULT_RUNS)
 
 
@@ -374,9 +374,10 @@ def there_start(arguments) -> int:
 
 def _states() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
-    from cnn_course.runs.run_folder import list_runs
+    from cnn_course.runs import logs_folder
 
-    return {run.name: run.describe_state() for run in list_runs(STORE / RUNS_LOGS)}
+    return {run.name: run.folder.describe_state(run.record)
+            for run in logs_folder.load(STORE / RUNS_LOGS).runs}
 
 
 def there_wait(arguments) -> int:
@@ -410,10 +411,10 @@ def there_pack(arguments) -> int:
 
 def pack(logs: Path, out: Path, files: int, file_mib: float, extra: list[Path] = ()) -> int:
     sys.path.insert(0, str(ROOT))
-    from cnn_course.runs.run_folder import COMPLETE, list_runs
+    from cnn_course.runs import logs_folder
     from cnn_course.runs.run_files import BACKUP_DIR_NAME
 
-    complete = [run for run in list_runs(logs) if run.state() == COMPLETE]
+    complete = [run.folder for run in logs_folder.load(logs).complete]
     out.mkdir(parents=True, exist_ok=True)
     archive = out / "runs.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

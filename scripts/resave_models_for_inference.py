@@ -22,7 +22,8 @@ import numpy as np
 
 from cnn_course import data
 from cnn_course.models.saving import deflate, save_for_inference, weights_identical
-from cnn_course.runs.run_folder import COMPLETE, RunDir, list_runs
+from cnn_course.runs import logs_folder
+from cnn_course.runs.run_folder import RunDir
 from cnn_course.runs.verify import TOLERANCE
 
 
@@ -52,7 +53,7 @@ def recompress(run: RunDir) -> str:
 
 
 def resave(run: RunDir) -> str:
-    summary = run.summary()
+    record = run.record()
     old = keras.saving.load_model(run.model_path)
     new_path = run.path / ".model.inference.keras"
     save_for_inference(old, new_path)
@@ -60,15 +61,15 @@ def resave(run: RunDir) -> str:
     if not weights_identical(old, new):
         new_path.unlink()
         return f"FAIL {run.name}: weights differ"
-    _, (x_val, y_val) = data.split(summary["dataset"], summary.get("validation", "test"),
-                                   sample=bool(summary.get("sample")))
+    _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
+                                   sample=record.data.sample)
     old_logits = old.predict(x_val, batch_size=512, verbose=0)
     new_logits = new.predict(x_val, batch_size=512, verbose=0)
     if not np.array_equal(old_logits, new_logits):
         new_path.unlink()
         return f"FAIL {run.name}: logits differ"
     accuracy = float(np.mean(np.argmax(new_logits, axis=1) == y_val.reshape(-1)))
-    logged = float(summary["final_val_accuracy"])
+    logged = float(record.final_accuracy)
     if abs(accuracy - logged) > TOLERANCE:
         new_path.unlink()
         return f"FAIL {run.name}: accuracy {accuracy:.4f} != logged {logged:.4f}"
@@ -80,8 +81,8 @@ def resave(run: RunDir) -> str:
 
 def main(logs_dir: str) -> int:
     failures = 0
-    for run in list_runs(logs_dir):
-        if run.state() != COMPLETE or not run.model_path.is_file():
+    for run in (run.folder for run in logs_folder.load(logs_dir).complete):
+        if not run.model_path.is_file():
             continue
         if not holds_optimizer(run.model_path):
             if is_deflated(run.model_path):

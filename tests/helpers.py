@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from cnn_course import data
 from cnn_course.models import training
 from cnn_course.runs import environment, training_log
 
@@ -49,14 +50,25 @@ class InterruptAt(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated interruption")
 
 
-def fit_tiny_run(tmp_path, epochs=3, seed=0, callbacks=(), model=None, parameters=None, **kwargs):
-    """A logged run `tiny-run` of the tiny model under `tmp_path` (3 epochs of 4 steps)."""
+def tiny_split(count: int = 64, validation: int = 16) -> data.Split:
+    """The tiny images as a run's data: all of them to train, the first `validation` to
+    validate (a synthetic "sample")."""
+    x, y = tiny_images(count)
+    return data.Split((x, y), (x[:validation], y[:validation]), dataset="synthetic", sample=True)
+
+
+def fit_tiny_run(tmp_path, epochs=3, seed=0, callbacks=(), model=None, recipe=None,
+                 run_name="tiny-run", overwrite=False):
+    """A logged run `tiny-run` of the tiny model under `tmp_path` (3 epochs of 4 steps), as a
+    notebook makes one: `LoggedRun` on a plain `model.fit`."""
     environment.set_seed(seed)
     model = model or tiny_model()
-    x, y = tiny_images()
-    return model, training_log.fit_logged(
-        model, x, y, validation_data=(x[:16], y[:16]), run_name="tiny-run", epochs=epochs,
-        batch_size=16, dataset="synthetic", sample=True, seed=seed,
-        parameters={"epochs": epochs} if parameters is None else parameters,
-        logs_dir=tmp_path, callbacks=callbacks, verbose=0, shuffle=False, **kwargs,
-    )
+    split = tiny_split()
+    (x, y), validation_pair = split
+    run = training_log.LoggedRun(run_name, split, {"batch_size": 16} if recipe is None else recipe,
+                                 tmp_path, overwrite=overwrite)
+    try:
+        return model, model.fit(x, y, batch_size=16, epochs=epochs, validation_data=validation_pair,
+                                callbacks=[run, *callbacks], verbose=0, shuffle=False)
+    finally:
+        run.release()

@@ -17,7 +17,7 @@ import pytest
 from cnn_course import assignments, data, receptive_field
 from cnn_course.assignments import cifar10, grading
 from cnn_course.models import training
-from cnn_course.runs import environment, run_files, training_log
+from cnn_course.runs import environment, record, training_log
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,11 +53,12 @@ def write_notebook(run_dir: Path, model, with_table=True):
 
 def train(logs, name, model, epochs=50):
     environment.set_seed(0)
-    (x, y), (xv, yv) = data.split("cifar10", "test", sample=True)
+    split = data.split("cifar10", "test", sample=True)
+    (x, y), (xv, yv) = split
     training.compile_classifier(model, keras.optimizers.Adam(0.01))
-    training_log.fit_logged(model, x, y, validation_data=(xv, yv), run_name=name, epochs=epochs,
-                            batch_size=800, dataset="cifar10", sample=True, seed=0,
-                            logs_dir=logs, verbose=0)
+    run = training_log.LoggedRun(name, split, {"batch_size": 800}, logs)
+    model.fit(x, y, batch_size=800, epochs=epochs, validation_data=(xv, yv), callbacks=[run],
+              verbose=0)
     write_notebook(logs / name, model)
     return logs / name
 
@@ -66,10 +67,10 @@ def fake_base(logs, template: Path, final=0.05):
     """A base run beside the students: the template's files, named and scored as the base."""
     base = logs / "cifar10_base"
     shutil.copytree(template, base)
-    summary = json.loads((base / "summary.json").read_text())
-    summary.update(run_name="cifar10_base", model_name=cifar10.BASE_MODEL,
-                   final_val_accuracy=final)
-    (base / "summary.json").write_text(json.dumps(summary))
+    written = record.read(base)
+    record.write(base, written.replace(run_name="cifar10_base",
+                                       model={"name": cifar10.BASE_MODEL},
+                                       results={"final_val_accuracy": final}))
     return base
 
 
@@ -84,10 +85,9 @@ def cohort(tmp_path_factory):
     runs["epochs49"] = train(logs, "epochs49", student_model(), epochs=49)
     runs["not_reproduced"] = logs / "not_reproduced"
     shutil.copytree(runs["good"], runs["not_reproduced"])
-    summary_path = runs["not_reproduced"] / "summary.json"
-    summary = json.loads(summary_path.read_text())
-    summary["final_val_accuracy"] += 0.1  # a log its model does not reproduce
-    summary_path.write_text(json.dumps(summary))
+    good = record.read(runs["good"])  # a log its model does not reproduce:
+    record.write(runs["not_reproduced"], good.replace(
+        results={"final_val_accuracy": good.final_accuracy + 0.1}))
     runs["no_table"] = logs / "no_table"
     shutil.copytree(runs["good"], runs["no_table"])
     write_notebook(runs["no_table"], student_model(), with_table=False)
@@ -134,9 +134,9 @@ def test_a_summary_edited_by_hand_fails_with_the_field_named_not_a_type_error(tm
     edited = tmp_path / "edited"
     shutil.copytree(runs["good"], edited)
     summary = json.loads((edited / "summary.json").read_text())
-    summary["params"] = "95k"
+    summary["model"]["params"] = "95k"
     (edited / "summary.json").write_text(json.dumps(summary))
-    with pytest.raises(ValueError, match=r"'params' is '95k' \(str\), expected a whole number"):
+    with pytest.raises(ValueError, match=r"'model.params' is '95k' \(str\), expected int"):
         assignments.check_run(edited, "cifar10")
     shutil.copytree(runs["good"], tmp_path / "student")
     (tmp_path / "cifar10_base").mkdir()  # a base whose summary is no object
@@ -214,7 +214,7 @@ def _version(text):
 
 
 def test_committed_mnist_run_passes_its_rules_as_far_as_the_data_allows():
-    saved_with = run_files.read_summary(ROOT / "logs" / "mnist_net")["versions"]["keras"]
+    saved_with = record.read(ROOT / "logs" / "mnist_net").environment.versions["keras"]
     if _version(keras.__version__) < _version(saved_with):
         pytest.skip(f"a model saved by Keras {saved_with} does not load in {keras.__version__}")
     outcomes = assignments.check_run(ROOT / "logs" / "mnist_net")

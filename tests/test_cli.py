@@ -13,7 +13,7 @@ import pytest
 
 import cnn_course
 from cnn_course import cli
-from cnn_course.runs import notebooks, parameters, report
+from cnn_course.runs import notebooks, parameters, record, report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
 
@@ -231,8 +231,8 @@ def test_the_wheel_carries_the_notebooks_and_runs_the_quick_start(tmp_path):
     assert copied == [path.name for path in notebooks.paths()]
     ran = cnn_course("run", "notebooks/00_quickstart.ipynb", "-p", "epochs", "1")
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    summary = json.loads((work / "logs" / "quickstart" / "summary.json").read_text())
-    assert summary["status"] == "complete" and summary["epochs_run"] == 1
+    written = record.read(work / "logs" / "quickstart")
+    assert written.complete and written.training.epochs_run == 1
     assert "run folder:" in ran.stdout and "absl" not in ran.stdout + ran.stderr
 
 

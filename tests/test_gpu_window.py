@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import run_files
+from cnn_course.runs import record
 from tests.helpers import fit_tiny_run
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gpu_window.py"
@@ -38,7 +38,7 @@ def test_pack_splits_into_files_under_the_limit_and_unpack_places_the_run(there,
     here = tmp_path / "logs"
     assert gpu_window.unpack(back, here, verify=False) == 0
     placed = here / "tiny-run"
-    assert run_files.read_summary(placed)["status"] == "complete"
+    assert record.read(placed).status == "complete"
     assert (placed / "model.keras").is_file() and not (placed / "backup").exists()
     assert sorted(p.name for p in here.iterdir()) == ["tiny-run"]  # no staging left
 

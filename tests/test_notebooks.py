@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import notebook_runner, parameters, run_files
+from cnn_course.runs import notebook_runner, parameters, record, run_files
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 CI_PARAMETERS = {"sample": True, "epochs": 2}
@@ -52,12 +52,11 @@ def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
     assert output.parent == run_dir
     for name in run_files.RUN_FILES:
         assert (run_dir / name).is_file(), name
-    summary = run_files.read_summary(run_dir)
-    assert summary["status"] == "complete"
-    assert summary["epochs_run"] == CI_PARAMETERS["epochs"]
-    assert summary["sample"] is True
-    assert summary["notebook"] == notebook.name
-    assert "evaluation" in summary
+    written = record.read(run_dir)
+    assert written.complete and written.notebook == notebook.name
+    assert written.training.epochs_run == CI_PARAMETERS["epochs"]
+    assert written.data.sample is True and written.seed == defaults["seed"]
+    assert written.results.evaluation is not None
 
 
 # The lessons: the concept notebooks (04-09) and the two that teach and train (10, 11).

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import comparisons, report, seeds
+from cnn_course.runs import comparisons, logs_folder, report, seeds
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
@@ -82,8 +82,8 @@ def test_the_report_and_its_check_read_each_summary_once(tmp_path, readme, monke
         write_run(tmp_path / "logs", f"cifar10_net-seed{seed}", dataset="cifar10", seed=seed)
     write_run(tmp_path / "logs", "mnist_net")
     reads = []
-    read_summary = run_folder.RunDir.summary
-    monkeypatch.setattr(run_folder.RunDir, "summary",
+    read_summary = run_folder.RunDir.record
+    monkeypatch.setattr(run_folder.RunDir, "record",
                         lambda self: reads.append(self.name) or read_summary(self))
     report.update_readme(readme, tmp_path / "logs")
     assert sorted(reads) == ["cifar10_net-seed0", "cifar10_net-seed1", "mnist_net"]
@@ -151,7 +151,8 @@ def test_the_comparison_plot_draws_one_curve_per_recipe_over_its_seeds(tmp_path)
     summary = json.loads((holdout / "summary.json").read_text())
     summary.update(validation="holdout", parameters={"seed": 0, "validation": "holdout"})
     (holdout / "summary.json").write_text(json.dumps(summary))
-    plot = comparisons.comparison_plots(tmp_path)[tmp_path.resolve() / "cifar10_val_accuracy.png"]
+    plots = comparisons.comparison_plots(logs_folder.load(tmp_path))
+    plot = plots[tmp_path.resolve() / "cifar10_val_accuracy.png"]
     assert list(plot.curves) == ["base (12,345 params)", "student-holdout (12,345 params)",
                                  "student (2 seeds, 12,345 params)"]
     student = plot.curves["student (2 seeds, 12,345 params)"]
@@ -201,7 +202,7 @@ def test_readme_section_reads_back_what_update_readme_wrote(tmp_path, readme):
     write_run(tmp_path / "logs", "mnist_net")
     section = report.update_readme(readme, tmp_path / "logs")
     assert report.readme_section(readme) == section
-    assert report.headline_section(tmp_path / "logs", tmp_path) == section
+    assert report.headline_section(logs_folder.load(tmp_path / "logs"), tmp_path) == section
 
 
 def test_committed_readme_results_match_the_committed_logs():
@@ -216,12 +217,11 @@ def test_a_parameter_added_later_at_its_default_does_not_split_a_recipe(tmp_path
     newer = {"seed": 1, "label_smoothing": 0.0, "steps_per_execution": 16, "jit_compile": True,
              "recipe": {"weight_decay": 0.005, "label_smoothing": 0.0}}
     smoothed = {"seed": 2, "recipe": {"weight_decay": 0.005, "label_smoothing": 0.1}}
-    runs = []
     for name, parameters in (("older", older), ("newer", newer), ("smoothed", smoothed)):
         run_dir = write_run(tmp_path / "logs", name, seed=parameters["seed"])
         summary = json.loads((run_dir / "summary.json").read_text())
         summary["parameters"] = parameters
-        runs.append((run_dir, summary))
-    groups = seeds.seed_groups(runs)
-    assert [[run_dir.name for run_dir, _ in group.members] for group in groups] == [
+        (run_dir / "summary.json").write_text(json.dumps(summary))
+    groups = seeds.seed_groups(logs_folder.load(tmp_path / "logs").complete)
+    assert [[run.name for run in group.members] for group in groups] == [
         ["older", "newer"], ["smoothed"]]

@@ -10,13 +10,12 @@ import sys
 
 import keras
 import nbformat
-import numpy as np
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import (errors, notebook_runner, parameters, report, run_files, run_folder,
-                              training_log)
-from tests.helpers import InterruptAt, fit_tiny_run, tiny_model
+from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record, report,
+                              run_files, run_folder, training_log)
+from tests.helpers import InterruptAt, fit_tiny_run, tiny_model, tiny_split
 
 NAME = "tiny-run"
 
@@ -24,12 +23,12 @@ NAME = "tiny-run"
 CONTEXT_NOTEBOOK_CELLS = [
     'run_name = "tiny-run"  # the run\nepochs = 2  # passes\nseed = 0  # seed\n'
     'logs_dir: str | None = None  # where runs go\nfail = False  # raise after training',
-    "from cnn_course.runs import run_context, run_folder\n"
+    "from cnn_course.runs import record, run_context, run_folder\n"
     "context = run_context.RunContext.from_environment()\n"
     "run = run_folder.RunDir.at(context.run_dir)\n"
     "run.path.mkdir(parents=True, exist_ok=True)\n"
-    'run.write_summary({"run_name": run_name, "status": "complete", "epochs_run": epochs,\n'
-    '                   "epochs_requested": epochs, "parameters": context.parameters})',
+    'run.write_record(record.new_record(run_name, context.parameters, training={\n'
+    '    "epochs_run": epochs, "epochs_requested": epochs}).replace(status="complete"))',
     'assert not fail, "asked to fail"',
 ]
 
@@ -95,8 +94,8 @@ def test_an_interrupted_replacement_leaves_the_complete_run_intact(tmp_path):
     interrupted_run(tmp_path, epochs=5, overwrite=True)
     assert snapshot(tmp_path / NAME) == before
     fit_tiny_run(tmp_path, epochs=5, overwrite=True)  # resumes the staged run, then swaps
-    summary = run_files.read_summary(tmp_path / NAME)
-    assert summary["status"] == "complete" and summary["resumed"] is True
+    written = record.read(tmp_path / NAME)
+    assert written.complete and written.training.resumed is True
     assert [row["epoch"] for row in run_files.read_history(tmp_path / NAME)] == [1, 2, 3, 4, 5]
     assert sorted(os.listdir(tmp_path)) == [NAME]
 
@@ -114,8 +113,8 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
     (run.path / ".model.abc123.tmp.keras").write_bytes(b"half a model")
     monkeypatch.undo()
     fit_tiny_run(tmp_path)
-    summary = run.summary()
-    assert summary["status"] == "complete" and summary["resumed"] is True
+    written = run.record()
+    assert written.complete and written.training.resumed is True
     assert [row["epoch"] for row in run.history()] == [1, 2, 3]
     assert not run.backup_path.exists()
     assert not list(run.path.glob(".*tmp*"))
@@ -170,10 +169,10 @@ def test_a_lock_left_by_a_dead_process_is_cleaned(tmp_path):
 
 # 6. A resume with other parameters or another model is refused, naming the differences.
 def test_resuming_with_other_parameters_is_refused(tmp_path):
-    interrupted_run(tmp_path, parameters={"learning_rate": 0.05, "sample": False})
+    interrupted_run(tmp_path, recipe={"learning_rate": 0.05}, seed=0)
     with pytest.raises(errors.RunError, match=r"other parameters \(learning_rate: 0.05 -> 0.1; "
-                                                r"sample: False -> True\).*--restart"):
-        fit_tiny_run(tmp_path, epochs=5, parameters={"learning_rate": 0.1, "sample": True})
+                                                r"seed: 0 -> 1\).*--restart"):
+        fit_tiny_run(tmp_path, epochs=5, recipe={"learning_rate": 0.1}, seed=1)
 
 
 def test_resuming_with_another_model_is_refused(tmp_path):
@@ -188,7 +187,7 @@ def test_resuming_with_another_model_is_refused(tmp_path):
 
 
 def test_runner_refuses_to_resume_with_other_parameters(notebook, tmp_path):
-    run = interrupted_run(tmp_path, parameters={"epochs": 5, "seed": 0})
+    run = interrupted_run(tmp_path, seed=0)
     with pytest.raises(errors.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
         notebook_runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
     assert run.backup_epoch() == 2  # nothing was touched
@@ -207,7 +206,7 @@ def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_pa
     assert staged.state() == run_folder.FAILED and staged.notebooks()
     notebook_runner.run_notebook(notebook, {"epochs": 3}, logs_dir=tmp_path, overwrite=True,
                         log_output=False)
-    assert run_files.read_summary(tmp_path / NAME)["epochs_run"] == 3
+    assert record.read(tmp_path / NAME).training.epochs_run == 3
     assert sorted(os.listdir(tmp_path)) == [f".{NAME}.kernel.log", NAME]  # no staging, no lock
 
 
@@ -225,12 +224,10 @@ def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path,
 
 
 @pytest.mark.parametrize("name, value", [("epochs", 0), ("batch_size", 0)])
-def test_fit_logged_refuses_out_of_range_arguments(tmp_path, name, value):
-    arguments = {"epochs": 3, name: value}
-    model, x = tiny_model(), np.zeros((4, 8, 8), "uint8")
+def test_a_logged_run_refuses_out_of_range_recipes_before_any_file(tmp_path, name, value):
     with pytest.raises(errors.RunError, match=f"{name} must be at least 1"):
-        training_log.fit_logged(model, x, np.zeros(4), run_name=NAME, logs_dir=tmp_path, **arguments)
-    assert not (tmp_path / NAME).exists()
+        training_log.LoggedRun(NAME, tiny_split(), {name: value}, tmp_path)
+    assert not (tmp_path / NAME).exists() and not list(tmp_path.iterdir())
 
 
 # 9. NaN stops the run and is visible everywhere.
@@ -258,14 +255,16 @@ def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
     def refuse(constant):
         raise ValueError(f"bare {constant} in summary.json")
 
-    summary = json.loads(run.summary_path.read_text(), parse_constant=refuse)
-    assert summary["status"] == "failed" and summary["failure"] == "nan"
-    assert summary["epochs_run"] == 2 and "history.loss" not in summary
-    assert "final_val_loss" in summary["non_finite"] or summary["final_val_loss"] is None
+    json.loads(run.summary_path.read_text(), parse_constant=refuse)  # strict JSON
+    failed = run.record()
+    assert failed.status == "failed" and failed.failure == "nan"
+    assert failed.training.epochs_run == 2
+    assert "results.final_val_loss" in (failed.non_finite or []) or (
+        failed.results.final_val_loss is None)
     assert "loss: nan" in run.train_log_path.read_text().splitlines()[3]
     assert run.backup_epoch() == 1  # the checkpoint holds the last finite epoch
     assert "failed: nan" in report.terminal_table(tmp_path)
-    assert NAME not in report.results_section(tmp_path, tmp_path)
+    assert NAME not in report.details_page(logs_folder.load(tmp_path), {})
 
 
 # 10. Every failure is one line naming what and what to do.
@@ -361,12 +360,11 @@ def test_loading_the_model_of_a_run_that_is_not_complete_says_what_to_do(tmp_pat
 def test_an_unfinished_run_estimates_its_time_left_from_its_latest_segment(tmp_path):
     run = run_folder.RunDir(tmp_path, NAME)
     run.path.mkdir()
-    run.write_summary({"run_name": NAME, "status": "running", "epochs_run": 4,
-                       "epochs_requested": 10, "segments": [{"first_epoch": 1},
-                                                            {"first_epoch": 3}]})
+    run.write_record(record.RunRecord(NAME, training=record.Training(
+        epochs_run=4, epochs_requested=10), segments=[{"first_epoch": 1}, {"first_epoch": 3}]))
     run.history_path.write_text("epoch,val_accuracy,epoch_seconds\n1,0.1,100\n2,0.2,100\n"
                                 "3,0.3,10\n4,0.4,12\n")
     assert run.seconds_left() == 6 * 11  # the busy first segment (100 s) does not count
     assert "interrupted after epoch 4 of 10, about 1 min left" in report.terminal_table(tmp_path)
-    run.write_summary({**run.summary(), "status": "complete", "epochs_run": 10})
+    run.write_record(run.record().replace(status="complete", training={"epochs_run": 10}))
     assert run.seconds_left() is None

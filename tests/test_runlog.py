@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course.runs import errors, logs_folder, run_files, training_log
-from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model
+from cnn_course.runs import errors, logs_folder, record, run_files, training_log
+from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model, tiny_split
 
 pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
 
@@ -32,19 +32,21 @@ def test_history_csv_has_the_schema(tmp_path):
     assert all(float(row["learning_rate"]) == pytest.approx(0.05) for row in rows)
 
 
-def test_summary_records_the_run(tmp_path):
-    fit(tmp_path)
-    summary = run_files.read_summary(tmp_path / "tiny-run")
-    assert summary["status"] == "complete"
-    assert summary["epochs_requested"] == summary["epochs_run"] == 3
-    assert summary["params"] == tiny_model().count_params()
-    assert summary["backend"] == keras.backend.backend()
-    assert summary["sample"] is True and summary["seed"] == 0
+def test_the_record_says_what_ran_on_what_and_how_well(tmp_path):
+    fit(tmp_path, seed=4)
+    run = record.read(tmp_path / "tiny-run")
+    assert run.complete and run.schema == record.SCHEMA_VERSION
+    assert run.training.epochs_requested == run.training.epochs_run == 3
+    assert run.model.params == tiny_model().count_params()
+    assert run.environment.backend == keras.backend.backend()
+    assert run.data.sample is True and run.data.dataset == "synthetic"
+    assert run.seed == 4  # the seed that seeded the process
+    assert run.recipe["batch_size"] == 16 and run.recipe["epochs"] == 3
     rows = run_files.read_history(tmp_path / "tiny-run")
-    assert summary["final_val_accuracy"] == rows[-1]["val_accuracy"]
-    assert summary["best_val_accuracy"] == max(row["val_accuracy"] for row in rows)
-    for key in ("versions", "device", "git_commit", "uncommitted_changes", "wall_time_s", "parameters", "best_epoch"):
-        assert key in summary
+    assert run.results.final_val_accuracy == rows[-1]["val_accuracy"]
+    assert run.results.best_val_accuracy == max(row["val_accuracy"] for row in rows)
+    assert run.environment.versions["keras"] == keras.__version__
+    assert run.training.wall_time_s > 0 and run.results.best_epoch in (1, 2, 3)
 
 
 def test_train_log_has_keras_lines_per_epoch(tmp_path):
@@ -67,32 +69,32 @@ def test_resumed_run_has_no_lost_or_duplicated_epochs(tmp_path):
         fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
     run_dir = tmp_path / "tiny-run"
     assert [row["epoch"] for row in run_files.read_history(run_dir)] == [1, 2]
-    assert run_files.read_summary(run_dir)["status"] == "running"
+    assert record.read(run_dir).status == "running"
     fit(tmp_path, epochs=5)  # a new process would build a fresh model; BackupAndRestore restores
     assert [row["epoch"] for row in run_files.read_history(run_dir)] == [1, 2, 3, 4, 5]
     log = (run_dir / "train.log").read_text()
     assert [log.count(f"Epoch {epoch}/5\n") for epoch in range(1, 6)] == [1] * 5
-    summary = run_files.read_summary(run_dir)
-    assert summary["resumed"] is True and summary["epochs_run"] == 5
+    resumed = record.read(run_dir)
+    assert resumed.training.resumed is True and resumed.training.epochs_run == 5
 
 
 def test_fresh_run_has_one_segment_from_epoch_one(tmp_path):
     fit(tmp_path)
-    summary = run_files.read_summary(tmp_path / "tiny-run")
-    assert [segment["first_epoch"] for segment in summary["segments"]] == [1]
-    segment = summary["segments"][0]
-    assert segment["git_commit"] == summary["git_commit"]
+    run = record.read(tmp_path / "tiny-run")
+    assert [segment["first_epoch"] for segment in run.segments] == [1]
+    segment = run.segments[0]
+    assert segment["git_commit"] == run.environment.git_commit
     assert segment["backend"] == keras.backend.backend()
-    assert segment["started_at"] == summary["started_at"]
+    assert segment["started_at"] == run.training.started_at
 
 
 def test_resumed_run_records_each_segment_with_its_first_epoch(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(tmp_path, epochs=5, callbacks=[InterruptAt(epoch=2)])
     fit(tmp_path, epochs=5)
-    summary = run_files.read_summary(tmp_path / "tiny-run")
-    assert [segment["first_epoch"] for segment in summary["segments"]] == [1, 3]
-    assert summary["started_at"] == summary["segments"][0]["started_at"]
+    run = record.read(tmp_path / "tiny-run")
+    assert [segment["first_epoch"] for segment in run.segments] == [1, 3]
+    assert run.training.started_at == run.segments[0]["started_at"]
 
 
 def test_fresh_run_refuses_a_trained_model(tmp_path):
@@ -101,13 +103,6 @@ def test_fresh_run_refuses_a_trained_model(tmp_path):
     model.fit(x, y, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="already been trained for 2 steps.*fresh weights"):
         fit(tmp_path, model=model)
-
-
-def test_uncompiled_model_is_refused(tmp_path):
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    with pytest.raises(ValueError, match="is not compiled"):
-        training_log.fit_logged(model, np.zeros((2, 2)), np.zeros(2), run_name="x", epochs=1,
-                          logs_dir=tmp_path)
 
 
 def test_same_seed_gives_the_same_history(tmp_path):
@@ -149,10 +144,10 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 
 def test_record_evaluation_adds_to_summary(tmp_path):
     fit(tmp_path, epochs=1)
-    summary = training_log.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
-    assert run_files.read_summary(tmp_path / "tiny-run")["evaluation"] == summary["evaluation"]
-    assert summary["evaluation"] == {"accuracy": 0.5, "loss": 1.0, "examples": 16,
-                                     "validation": "test"}
+    written = training_log.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
+    assert record.read(tmp_path / "tiny-run") == written
+    assert written.results.evaluation == {"accuracy": 0.5, "loss": 1.0, "examples": 16,
+                                          "validation": "test"}
 
 
 def test_an_evaluation_without_its_run_is_refused_and_nothing_written(tmp_path):
@@ -163,9 +158,8 @@ def test_an_evaluation_without_its_run_is_refused_and_nothing_written(tmp_path):
 
 def test_a_run_records_its_validation_set_and_its_size(tmp_path):
     fit(tmp_path, epochs=1)
-    summary = run_files.read_summary(tmp_path / "tiny-run")
-    assert summary["validation"] == "test" and summary["parameters"]["validation"] == "test"
-    assert summary["validation_examples"] == 16
+    run = record.read(tmp_path / "tiny-run")
+    assert run.data.validation == "test" and run.data.validation_examples == 16
 
 
 def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):
@@ -185,16 +179,16 @@ def test_a_run_writes_tensorboard_event_files_where_tensorflow_is_installed(tmp_
         assert events == []
 
 
-def test_a_logged_run_rides_on_a_plain_model_fit(tmp_path):
+def test_a_logged_run_is_one_callback_on_a_plain_model_fit(tmp_path):
     model = tiny_model()
-    x, y = tiny_images()
-    run = training_log.LoggedRun(model, "plain", epochs=2, validation_data=(x[:16], y[:16]),
-                                 dataset="synthetic", sample=True, seed=0, logs_dir=tmp_path)
-    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x[:16], y[:16]),
-              callbacks=run.callbacks, verbose=0)
-    summary = run.record_evaluation(model.evaluate(x[:16], y[:16], return_dict=True, verbose=0),
-                                    examples=16)
-    assert summary["status"] == "complete" and summary["evaluation"]["examples"] == 16
+    split = tiny_split()
+    (x, y), (x_val, y_val) = split
+    run = training_log.LoggedRun("plain", split, {"batch_size": 16}, tmp_path)
+    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x_val, y_val), callbacks=[run],
+              verbose=0)
+    written = run.record_evaluation(model.evaluate(x_val, y_val, return_dict=True, verbose=0))
+    assert written.complete and written.results.evaluation["examples"] == 16
+    assert written.training.epochs_requested == 2  # from the fit call itself
     assert [row["epoch"] for row in run.history()] == [1, 2]
     for name in run_files.RUN_FILES:
         assert (tmp_path / "plain" / name).is_file(), name
@@ -205,9 +199,11 @@ def test_a_logged_run_refuses_a_trained_model_before_any_step(tmp_path):
     model = tiny_model()
     x, y = tiny_images()
     model.fit(x, y, epochs=1, verbose=0)
+    run = training_log.LoggedRun("plain", tiny_split(), None, tmp_path)
     with pytest.raises(ValueError, match="already been trained for 2 steps"):
-        training_log.LoggedRun(model, "plain", epochs=2, logs_dir=tmp_path)
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[run])
     assert not (tmp_path / ".plain.lock").exists()
+    assert not (tmp_path / "plain" / "summary.json").exists()  # nothing recorded
 
 
 def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
@@ -217,15 +213,15 @@ def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
 
     x, y = tiny_images()
     first_model = tiny_model()
-    first = training_log.LoggedRun(first_model, "cell", epochs=3, logs_dir=tmp_path)
+    first = training_log.LoggedRun("cell", tiny_split(), None, tmp_path)
     with pytest.raises(KeyboardInterrupt):
         first_model.fit(x, y, batch_size=16, epochs=3, verbose=0,
-                        callbacks=[*first.callbacks, InterruptAt(1)])
+                        callbacks=[first, InterruptAt(1)])
     model = tiny_model()
-    second = training_log.LoggedRun(model, "cell", epochs=3, logs_dir=tmp_path)
+    second = training_log.LoggedRun("cell", tiny_split(), None, tmp_path)
     del first
     gc.collect()
     assert (tmp_path / ".cell.lock").exists()
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=second.callbacks)
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[second])
     assert not (tmp_path / ".cell.lock").exists()
-    assert run_files.read_summary(tmp_path / "cell")["status"] == "complete"
+    assert record.read(tmp_path / "cell").complete

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cnn_course.runs import errors, report, run_folder, selection
+from cnn_course.runs import errors, logs_folder, report, run_folder, selection
 from tests.test_report import README, write_run
 
 SELECTION = """\
@@ -33,7 +33,7 @@ def run(logs, name, notebook, final, validation="test", seed=0, **parameters):
 
 
 def outcome(logs):
-    return selection.outcome(selection.read_selection(logs), run_folder.complete_runs(logs),
+    return selection.outcome(selection.read_selection(logs), logs_folder.load(logs).complete,
                              defaults_of=DEFAULTS.__getitem__)
 
 
@@ -62,8 +62,8 @@ def test_the_highest_mean_holdout_accuracy_wins_and_its_test_seeds_answer(logs):
     run(logs, "base-lr-seed0", "base.ipynb", 0.95, "test", 0, learning_rate=0.01)  # other recipe
     result = outcome(logs)
     assert result.chosen.name == "small decay"  # 0.95 > mean(0.90, 0.97) = 0.935
-    assert [path.name for path, _ in result.student_runs] == ["small-test"]
-    assert [path.name for path, _ in result.base_runs] == ["base-seed0"]
+    assert [run.name for run in result.student_runs] == ["small-test"]
+    assert [run.name for run in result.base_runs] == ["base-seed0"]
     text = selection.verdict(result)
     assert "beats the base's best (82.00%) by 17.00 points" in text
     assert "1 of 2 student seeds and 1 of 2 base seeds are in" in text
@@ -182,8 +182,8 @@ def test_the_results_table_reads_each_summary_once(logs, monkeypatch):
     summary.update(status="running", epochs_run=13, epochs_requested=20)  # no process: stopped
     (logs / "base-seed1" / "summary.json").write_text(json.dumps(summary))
     reads = []
-    read_summary = run_folder.RunDir.summary
-    monkeypatch.setattr(run_folder.RunDir, "summary",
+    read_summary = run_folder.RunDir.record
+    monkeypatch.setattr(run_folder.RunDir, "record",
                         lambda self: reads.append(self.name) or read_summary(self))
     text = report.terminal_table(logs)
     assert sorted(reads) == ["base-seed0", "base-seed1"]

@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course import models
+from cnn_course import data, models
 from cnn_course.models import recipes, training
-from cnn_course.runs import run_files, training_log
+from cnn_course.runs import record, training_log
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.parameters import check_argument
 from tests.helpers import fit_tiny_run, tiny_images
@@ -24,7 +24,7 @@ def mixed_bfloat16():
 
 def test_float32_run_records_its_speed_settings(tmp_path):
     fit_tiny_run(tmp_path, epochs=1)
-    speed = run_files.read_summary(tmp_path / "tiny-run")["speed"]
+    speed = record.read(tmp_path / "tiny-run").speed
     assert speed == {"precision": "float32", "steps_per_execution": 1,
                      "jit_compile": keras.backend.backend() == "jax"}
 
@@ -34,13 +34,14 @@ def test_mixed_bfloat16_run_completes_and_records_it(tmp_path, mixed_bfloat16):
     recipe = recipes.Recipe(batch_size=16, steps_per_execution=4)
     recipe.compile(model, examples=64, epochs=2)
     x, y = tiny_images(64, size=28)
-    training_log.fit_logged(model, x, y, validation_data=(x, y), run_name="bf16",
-                            epochs=2, batch_size=16, logs_dir=tmp_path, verbose=0)
-    summary = run_files.read_summary(tmp_path / "bf16")
-    assert summary["status"] == "complete"
-    assert summary["speed"]["precision"] == "mixed_bfloat16"
-    assert summary["speed"]["steps_per_execution"] == 4
-    assert np.isfinite(summary["final_val_loss"])
+    run = training_log.LoggedRun("bf16", data.Split((x, y), (x, y), dataset="synthetic"), recipe,
+                                 tmp_path)
+    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y), callbacks=[run], verbose=0)
+    written = record.read(tmp_path / "bf16")
+    assert written.complete
+    assert written.speed["precision"] == "mixed_bfloat16"
+    assert written.speed["steps_per_execution"] == 4
+    assert np.isfinite(written.results.final_val_loss)
     scores = model.predict(x[:4], verbose=0)
     assert scores.dtype == np.float32  # the class scores stay float32
     assert model.get_layer("conv1").compute_dtype == "bfloat16"

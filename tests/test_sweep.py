@@ -2,6 +2,7 @@
 cluster, and a real scheduler with workers in other folders (no shared logs folder), one of
 them killed mid-run."""
 
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from cnn_course.runs import notebooks, report, run_files, seeds, sweep
+from cnn_course.runs import logs_folder, notebooks, record, report, seeds, sweep
 
 CLI = [sys.executable, "-m", "cnn_course"]
 # The engine does not depend on the backend (each run is its own process): real sweeps run in
@@ -40,7 +41,6 @@ def test_points_are_named_after_what_they_set_seed_last():
     assert [point.run_name for point in points] == [
         "cifar10_separable-holdout-wd0.0005-seed0", "cifar10_separable-holdout-wd0.005-seed0",
         "cifar10_separable-holdout-wd0.0005-seed1", "cifar10_separable-holdout-wd0.005-seed1"]
-    assert points[0].seedless == points[2].seedless != points[1].seedless
 
 
 def test_points_that_would_share_a_name_are_refused():
@@ -63,9 +63,12 @@ def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
                 "dataset": "cifar10", "seed": seed, "final_val_accuracy": accuracy,
                 "best_val_accuracy": accuracy + 0.01, "epochs_requested": 50,
                 "parameters": {"seed": seed, "weight_decay": weight_decay, "run_name": "x"}}
-    runs = [(tmp_path / f"r-wd{wd}-seed{seed}", summary(seed, wd, 0.8 + seed / 100))
-            for wd in (0.1, 0.2) for seed in (0, 1, 2)]
-    groups = seeds.seed_groups(runs)
+    for wd in (0.1, 0.2):
+        for seed in (0, 1, 2):
+            (tmp_path / f"r-wd{wd}-seed{seed}").mkdir()
+            (tmp_path / f"r-wd{wd}-seed{seed}" / "summary.json").write_text(
+                json.dumps(summary(seed, wd, 0.8 + seed / 100)))
+    groups = seeds.seed_groups(logs_folder.load(tmp_path).complete)
     assert [(group.label, len(group.members)) for group in groups] == [("r-wd0.1", 3),
                                                                         ("r-wd0.2", 3)]
     assert "81.00% ± 0.82" in report.seed_groups_text(groups)
@@ -86,7 +89,7 @@ def test_local_sweep_of_three_seeds_on_two_workers(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     names = [f"quickstart-epochs2-seed{seed}" for seed in range(3)]
     for name in names:
-        assert run_files.read_summary(tmp_path / name)["status"] == "complete"
+        assert record.read(tmp_path / name).status == "complete"
     assert "3/3 complete" in result.stdout
     assert "quickstart-epochs2  test (sample)  3" in result.stdout
     again = subprocess.run(sweep_command(tmp_path, "--workers", "2"), capture_output=True,
@@ -102,10 +105,10 @@ def test_a_point_whose_run_fails_leaves_a_failed_run_and_the_others_complete(tmp
                              "-p", "epochs", "2", "--workers", "2", "--logs-dir", str(tmp_path)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 1
-    assert run_files.read_summary(tmp_path / "quickstart-datasetmnist-epochs2")["status"] == \
+    assert record.read(tmp_path / "quickstart-datasetmnist-epochs2").status == \
         "complete"
-    failed = run_files.read_summary(tmp_path / "quickstart-datasetcifar10-epochs2")
-    assert failed["status"] == "failed" and "cell" in failed["error"]
+    failed = record.read(tmp_path / "quickstart-datasetcifar10-epochs2")
+    assert failed.status == "failed" and "cell" in failed.error
     assert "1/2 failed" in result.stdout or "2/2 failed" in result.stdout
 
 
@@ -153,7 +156,7 @@ def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     for seed in range(3):
         run = logs / f"quickstart-epochs2-seed{seed}"
-        assert run_files.read_summary(run)["status"] == "complete"
+        assert record.read(run).status == "complete"
         assert (run / "model.keras").is_file() and not (run / "backup").exists()
     for name in ("w1", "w2"):  # the workers trained in folders of their own
         assert not list((tmp_path / name).rglob("summary.json"))
@@ -179,5 +182,5 @@ def test_a_worker_killed_mid_run_does_not_lose_its_run(tmp_path, cluster):
     assert sweep_process.returncode == 0, out[-2000:] + err[-2000:]
     assert "retry quickstart-epochs12-seed" in out
     for seed in range(2):
-        assert run_files.read_summary(logs / f"quickstart-epochs12-seed{seed}")["status"] == \
+        assert record.read(logs / f"quickstart-epochs12-seed{seed}").status == \
             "complete"

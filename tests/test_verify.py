@@ -9,13 +9,7 @@ from cnn_course.runs import environment, errors, model_history, run_folder, trai
 
 
 def test_verify_reproduces_a_runs_logged_accuracy(tmp_path, capsys):
-    environment.set_seed(0)
-    (x_train, y_train), (x_test, y_test) = data.load("mnist", sample=True)
-    model = models.quickstart_net(filters=4)
-    training.compile_classifier(model, keras.optimizers.Adam(0.01))
-    training_log.fit_logged(model, x_train, y_train, validation_data=(x_test, y_test),
-                      run_name="verify-me", epochs=1, batch_size=64, dataset="mnist",
-                      sample=True, logs_dir=tmp_path, verbose=0)
+    logged_quickstart_run(tmp_path, "verify-me")
     result = verify.verify_run(tmp_path / "verify-me")
     assert result.reproduced and result.examples == 200
     assert cli.main(["verify", "--logs-dir", str(tmp_path)]) == 0
@@ -24,12 +18,13 @@ def test_verify_reproduces_a_runs_logged_accuracy(tmp_path, capsys):
 
 def logged_quickstart_run(logs_dir, name: str) -> None:
     environment.set_seed(0)
-    (x_train, y_train), (x_test, y_test) = data.load("mnist", sample=True)
+    split = data.split("mnist", sample=True)
+    (x_train, y_train), (x_test, y_test) = split
     model = models.quickstart_net(filters=4)
     training.compile_classifier(model, keras.optimizers.Adam(0.01))
-    training_log.fit_logged(model, x_train, y_train, validation_data=(x_test, y_test),
-                            run_name=name, epochs=1, batch_size=64, dataset="mnist",
-                            sample=True, logs_dir=logs_dir, verbose=0)
+    run = training_log.LoggedRun(name, split, {"batch_size": 64}, logs_dir)
+    model.fit(x_train, y_train, batch_size=64, epochs=1, validation_data=(x_test, y_test),
+              callbacks=[run], verbose=0)
 
 
 def git(repository, *arguments: str) -> str:

@@ -106,12 +106,12 @@ def beats_base(run, submission):
     base = submission.get("base")
     if base is None:
         return FAIL, "no base run to compare with (pass --base RUN_DIR)"
-    base_final = base.summary.get("final_val_accuracy")
+    base_final = base.record.final_accuracy
     rows = [row for row in run.history if row.get("epoch", 0) <= EPOCHS
             and row.get("val_accuracy") is not None]
     if not rows or base_final is None:
         return FAIL, "no validation accuracy logged"
-    if run.summary.get("validation", "test") != base.summary.get("validation", "test"):
+    if run.record.data.validation != base.record.data.validation:
         return FAIL, "the student and the base validated on different sets"
     best = max(rows, key=lambda row: row["val_accuracy"])
     ok = best["val_accuracy"] > base_final
@@ -144,9 +144,9 @@ RULES = (
 
 def roles(runs: list) -> dict:
     """The base network's run and the student's (the first non-base CIFAR-10 run)."""
-    cifar = [run for run in runs if run.summary.get("dataset") == "cifar10"]
-    base = [run for run in cifar if run.summary.get("model_name") == BASE_MODEL]
-    students = [run for run in cifar if run.summary.get("model_name") != BASE_MODEL]
+    cifar = [run for run in runs if run.record.data.dataset == "cifar10"]
+    base = [run for run in cifar if run.record.model.name == BASE_MODEL]
+    students = [run for run in cifar if run.record.model.name != BASE_MODEL]
     found = {}
     if base:
         found["base"] = base[0]

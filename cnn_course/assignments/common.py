@@ -10,7 +10,7 @@ from cnn_course.assignments.rules import FAIL, NOT_CHECKED, PASS
 def fewer_parameters(limit: int):
     def check(run, submission):
         count = run.model.count_params()
-        logged = run.summary.get("params")
+        logged = run.record.model.params
         if logged is not None and logged != count:
             return FAIL, f"the model has {count:,} parameters but the run logged {logged:,}"
         return (PASS if count < limit else FAIL), f"{count:,} parameters ({'<' if count < limit else '≥'} {limit:,})"
@@ -19,7 +19,7 @@ def fewer_parameters(limit: int):
 
 def epochs_run(required: int):
     def check(run, submission):
-        done, asked = run.summary.get("epochs_run"), run.summary.get("epochs_requested")
+        done, asked = run.record.training.epochs_run, run.record.training.epochs_requested
         if not run.complete:
             return FAIL, f"the run is {run.run.describe_state()}, not complete"
         ok = done == required and asked == required
@@ -28,16 +28,16 @@ def epochs_run(required: int):
 
 
 def final_accuracy_reported(run, submission):
-    summary = run.summary
-    final = summary.get("final_val_accuracy")
+    record = run.record
+    final = record.final_accuracy
     if final is None:
         return FAIL, "no final validation accuracy in summary.json"
-    if summary.get("validation", "test") != "test":
-        return FAIL, (f"validated on the {summary['validation']} split; the assignment's number "
-                      f"is the accuracy on the test set")
-    evaluated = (summary.get("evaluation") or {}).get("accuracy")
+    if record.data.validation != "test":
+        return FAIL, (f"validated on the {record.data.validation} split; the assignment's "
+                      f"number is the accuracy on the test set")
+    evaluated = record.results.evaluated_accuracy
     words = (f"final validation accuracy {tables.percent(final)} after epoch "
-             f"{summary.get('epochs_run')}")
+             f"{record.training.epochs_run}")
     if evaluated is not None:
         words += f"; model.evaluate in the notebook: {tables.percent(evaluated)}"
     return PASS, words
@@ -54,7 +54,7 @@ def reproduces(run, submission):
     try:
         result = verify.verify_run(run.path, submission.data_dir)
     except data.DatasetNotFoundError:
-        return NOT_CHECKED, (f"the full {run.summary.get('dataset')} test set is not on this "
+        return NOT_CHECKED, (f"the full {run.record.data.dataset} test set is not on this "
                              f"machine (set {data.ENV_VAR})")
     words = (f"re-evaluated {tables.percent(result.measured)} on {result.examples:,} images, "
              f"logged {tables.percent(result.logged)}")

@@ -12,30 +12,12 @@ import functools
 import os
 from pathlib import Path
 
-from cnn_course.runs.run_folder import COMPLETE, RunDir
+from cnn_course.runs.record import RunRecord, UnreadableRecordError
+from cnn_course.runs.run_folder import RunDir
 
 
 class EvidenceError(ValueError):
     """A run folder that cannot be read as a run (missing or unreadable files)."""
-
-
-# The summary fields the rules read, with what a run writes there. A submission's summary.json
-# is checked against these before any rule reads it, so that a hand-made one ('"params": "95k"')
-# fails its rules with words instead of stopping a grading with a TypeError.
-NUMBER, WHOLE_NUMBER, TEXT, OBJECT = "a number", "a whole number", "a string", "an object"
-SUMMARY_FIELDS: dict[str, str] = {
-    "final_val_accuracy": NUMBER,
-    "best_val_accuracy": NUMBER,
-    "params": WHOLE_NUMBER,
-    "epochs_run": WHOLE_NUMBER,
-    "epochs_requested": WHOLE_NUMBER,
-    "dataset": TEXT,
-    "model_name": TEXT,
-    "validation": TEXT,
-    "evaluation": OBJECT,
-    "evaluation.accuracy": NUMBER,
-}
-_TYPES = {NUMBER: (int, float), WHOLE_NUMBER: (int,), TEXT: (str,), OBJECT: (dict,)}
 
 
 @dataclasses.dataclass
@@ -49,14 +31,16 @@ class RunEvidence:
         return RunDir.at(self.path)
 
     @functools.cached_property
-    def summary(self) -> dict:
-        if not self.run.summary_path.is_file():
-            raise EvidenceError(f"{self.path} holds no summary.json: it is not a run folder.")
+    def record(self) -> RunRecord:
+        """The run's record, checked field by field (`record`): a hand-made summary.json
+        ('"params": "95k"') fails with words instead of stopping a grading with a TypeError."""
         try:
-            summary = self.run.summary()
-        except ValueError as error:
-            raise EvidenceError(f"{self.run.summary_path} is not valid JSON ({error}).") from None
-        return _checked_summary(summary, self.run.summary_path)
+            record = self.run.record()
+        except UnreadableRecordError as error:
+            raise EvidenceError(str(error)) from None
+        if record is None:
+            raise EvidenceError(f"{self.path} holds no summary.json: it is not a run folder.")
+        return record
 
     @property
     def name(self) -> str:
@@ -64,7 +48,7 @@ class RunEvidence:
 
     @property
     def complete(self) -> bool:
-        return self.summary.get("status") == COMPLETE  # the checked summary, not the raw one
+        return self.record.complete
 
     @functools.cached_property
     def history(self) -> list[dict]:
@@ -112,26 +96,6 @@ class RunEvidence:
                         text = "".join(text)
                     lines += str(text).splitlines()
         return lines
-
-
-def _checked_summary(summary, path: Path) -> dict:
-    """`summary` when it is a JSON object whose fields the rules read (`SUMMARY_FIELDS`) hold
-    what a run writes there (or null); EvidenceError naming the first field that does not."""
-    if not isinstance(summary, dict):
-        raise EvidenceError(f"{path} holds a JSON {type(summary).__name__}, not an object: "
-                            f"it is not a run's summary.")
-    fields = dict(summary)
-    if isinstance(summary.get("evaluation"), dict):
-        fields["evaluation.accuracy"] = summary["evaluation"].get("accuracy")
-    for field, expected in SUMMARY_FIELDS.items():
-        value = fields.get(field)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, _TYPES[expected]):
-            raise EvidenceError(f"{path}: {field!r} is {value!r} ({type(value).__name__}), "
-                                f"expected {expected}. The file was edited or not written by a "
-                                f"run; run the notebook again to write it.")
-    return summary
 
 
 def run_folders(folder: str | os.PathLike) -> list[Path]:

@@ -39,9 +39,9 @@ class Submission:
         return self.runs.get(role)
 
 
-def infer_assignment(summary: dict) -> str:
+def infer_assignment(record) -> str:
     """The assignment a run belongs to, from its data set."""
-    dataset = summary.get("dataset")
+    dataset = record.data.dataset
     for name, module in ASSIGNMENTS.items():
         if dataset == name:
             return name
@@ -64,10 +64,10 @@ def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
     data set is here."""
     run = RunEvidence(Path(run_dir))
     try:
-        summary = run.summary
+        record = run.record
     except EvidenceError as error:
         raise ValueError(str(error)) from None
-    assignment = assignment or infer_assignment(summary)
+    assignment = assignment or infer_assignment(record)
     module = _module(assignment)
     roles = module.roles([run])
     if assignment == cifar10.NAME and "student" in roles:
@@ -158,7 +158,7 @@ def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
             runs = [RunEvidence(path) for path in found]
             roles = module.roles(runs)
             if not roles:
-                datasets = sorted({str(run.summary.get("dataset")) for run in runs})
+                datasets = sorted({str(run.record.data.dataset) for run in runs})
                 raise ValueError(f"no {assignment} run (its runs are on {', '.join(datasets)}): "
                                  f"the wrong assignment?")
             outcomes = [rule.apply(Submission(roles, data_dir)) for rule in module.RULES]
@@ -213,15 +213,13 @@ def submission_readme(runs: Sequence[RunEvidence]) -> str:
     size and RF per layer (model.md), and the epoch log."""
     parts = ["# Submission", ""]
     for run in runs:
-        summary = run.summary
-        final = summary.get("final_val_accuracy")
+        record = run.record
         parts += [f"## `{run.name}`", "",
-                  f"- model `{summary.get('model_name')}`, {summary.get('params', 0):,} "
-                  f"parameters, {summary.get('dataset')}",
-                  f"- final validation accuracy: "
-                  f"{tables.percent(final)} after "
-                  f"{summary.get('epochs_run')} epochs (validation: "
-                  f"{summary.get('validation', 'test')})", ""]
+                  f"- model `{record.model.name}`, {record.model.params or 0:,} parameters, "
+                  f"{record.data.dataset}",
+                  f"- final validation accuracy: {tables.percent(record.final_accuracy)} after "
+                  f"{record.training.epochs_run} epochs (validation: {record.data.validation})",
+                  ""]
         if run.run.model_table_path.is_file():
             parts += [run.run.model_table_path.read_text(encoding="utf-8").strip(), ""]
         if run.run.train_log_path.is_file():

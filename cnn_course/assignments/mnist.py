@@ -16,7 +16,7 @@ def accuracy_above(run, submission):
     status, words = common.final_accuracy_reported(run, submission)
     if status != PASS:
         return status, words
-    final = run.summary["final_val_accuracy"]
+    final = run.record.final_accuracy
     return ((PASS if final > MIN_ACCURACY else FAIL),
             f"final {tables.percent(final)} {'>' if final > MIN_ACCURACY else '≤'} "
             f"{tables.percent(MIN_ACCURACY)}")
@@ -34,5 +34,5 @@ RULES = (
 
 def roles(runs: list) -> dict:
     """The MNIST network: the run of an MNIST model (the first, if several)."""
-    chosen = [run for run in runs if run.summary.get("dataset") == "mnist"]
+    chosen = [run for run in runs if run.record.data.dataset == "mnist"]
     return {"net": chosen[0]} if chosen else {}

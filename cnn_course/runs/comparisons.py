@@ -7,30 +7,27 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import run_files, run_folder, selection
-from cnn_course.runs.run_folder import by_dataset, complete_runs
+from cnn_course.runs import logs_folder, run_files, run_folder, selection
+from cnn_course.runs.logs_folder import LoggedRuns
 from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
 
-def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
+def compare_models(logs_dir: str | os.PathLike | None, model_names: list[str],
                    quoted: dict[str, str] | None = None) -> str:
     """One line per model and recipe: its complete full-data runs in `logs_dir` grouped by
     `seed_groups` (seeds, epochs), the final validation accuracy (mean ± standard deviation
     over seeds) and the mean of each run's best epoch (reported, never used to pick anything);
     `quoted` adds a column of published numbers to compare with. A model without runs says so.
     A model run with several recipes gets one line per recipe, named after it."""
-    runs = [(run_dir, summary) for run_dir, summary in complete_runs(logs_dir)
-            if not summary.get("sample")]
+    runs = [run for run in logs_folder.load(logs_dir).complete if not run.record.data.sample]
     header = (["model", "runs (seeds)", "epochs", "final val acc", "best epoch (mean)"]
               + (["quoted"] if quoted else []))
     rows = []
     for model_name in model_names:
-        groups = seed_groups([(run_dir, summary) for run_dir, summary in runs
-                              if summary.get("model_name") == model_name])
+        groups = seed_groups([run for run in runs if run.record.model.name == model_name])
         if not groups:
             rows.append([model_name, "0", "–", "no complete full-data run", "–"]
                         + ([quoted.get(model_name, "–")] if quoted else []))
@@ -39,8 +36,8 @@ def compare_models(logs_dir: str | os.PathLike, model_names: list[str],
             accuracy = (tables.percent_spread(mean, spread) if len(group.finals) > 1
                         else tables.percent(mean))
             seeds = f"{len(group.members)} ({', '.join(str(seed) for seed in group.seeds)})"
-            epochs = ", ".join(sorted({str(summary.get("epochs_run"))
-                                       for _, summary in group.members}))
+            epochs = ", ".join(sorted({str(run.record.training.epochs_run)
+                                       for run in group.members}))
             name = model_name if len(groups) == 1 else f"{model_name} ({group.label})"
             rows.append([name, seeds, epochs, accuracy, tables.percent(mean_std(group.bests)[0])]
                         + ([quoted.get(model_name, "–")] if quoted else []))
@@ -59,22 +56,23 @@ def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> Basel
     """Does the run's final validation accuracy beat the baseline's best epoch? The baseline
     is looked for beside the run; without it, the text says so and only the run is plotted."""
     run = run_folder.RunDir.at(run_dir)
-    summary = run.summary()
-    label = f"{run.name} ({summary.get('params', 0):,} params)"
+    record = run.record() or run_folder.RunRecord(run.name)
+    label = f"{run.name} ({record.model.params or 0:,} params)"
     histories = {label: run.history()}
     baseline = run_folder.RunDir(run.logs_dir, baseline_name)
     if baseline.state() != run_folder.COMPLETE:
         return BaselineComparison(
             f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
             f"(`cnn-course run` its notebook with the same logs folder).", histories)
-    base = baseline.summary()
-    final, best = summary.get("final_val_accuracy"), base.get("best_val_accuracy")
+    base_record = baseline.record()
+    base = base_record.results
+    final, best = record.final_accuracy, base.best_val_accuracy
     verdict = "beats" if final is not None and best is not None and final > best else (
         "does not beat")
     text = (f"{run.name}: final {tables.percent(final)}; {baseline_name}: final "
-            f"{tables.percent(base.get('final_val_accuracy'))}, best {tables.percent(best)} (epoch "
-            f"{base.get('best_epoch')}). {run.name} {verdict} the baseline's best epoch.")
-    histories[f"{baseline_name} ({base.get('params', 0):,} params)"] = baseline.history()
+            f"{tables.percent(base.final_val_accuracy)}, best {tables.percent(best)} (epoch "
+            f"{base.best_epoch}). {run.name} {verdict} the baseline's best epoch.")
+    histories[f"{baseline_name} ({base_record.model.params or 0:,} params)"] = baseline.history()
     return BaselineComparison(text, histories)
 
 
@@ -108,8 +106,8 @@ def recipe_curve(group: SeedGroup, metric: str = "val_accuracy") -> dict[str, li
     """A recipe's `metric` per epoch over its seeds (mean, min, max), on the epochs every seed
     logged it; empty when they share none."""
     logged = []
-    for run_dir, _ in group.members:
-        rows = run_files.read_history(run_dir)
+    for run in group.members:
+        rows = run.history
         logged.append({row["epoch"]: row[metric] for row in rows if row.get(metric) is not None})
     epochs = sorted(set.intersection(*(set(values) for values in logged)))
     per_epoch = [[values[epoch] for values in logged] for epoch in epochs]
@@ -124,7 +122,7 @@ def recipe_plot(groups: list[tuple[str, SeedGroup]], title: str) -> ComparisonPl
     for name, group in groups:
         seeds = f"{len(group.members)} seeds, " if len(group.members) > 1 else ""
         holdout = ", holdout" if group.validation == "holdout" and "holdout" not in name else ""
-        label = f"{name} ({seeds}{group.members[0][1].get('params', 0):,} params{holdout})"
+        label = f"{name} ({seeds}{group.first.model.params or 0:,} params{holdout})"
         if label in curves:  # two recipes share a name: number the later ones
             label += f" [{sum(key.startswith(label) for key in curves) + 1}]"
         curve = recipe_curve(group)
@@ -158,28 +156,24 @@ def headline_plot(result: selection.Outcome) -> ComparisonPlot | None:
 
 def headline_title(result: selection.Outcome) -> str:
     """The headline plot's title (the README's link shows it too)."""
-    dataset = result.base_runs[0][1].get("dataset") if result.base_runs else None
+    dataset = result.base_runs[0].record.data.dataset if result.base_runs else None
     return (f"{data.title(dataset)}, test set: the base network and the chosen student\n"
             f"(mean over seeds; band: lowest to highest seed)")
 
 
-def comparison_plots(logs_dir: str | os.PathLike,
-                     runs: Sequence[tuple[Path, dict]] | None = None
-                     ) -> dict[Path, ComparisonPlot]:
+def comparison_plots(logged: LoggedRuns) -> dict[Path, ComparisonPlot]:
     """Plot path -> plot: each dataset with two or more complete full-data recipes, and the
-    headline (base vs chosen student) once `selection.yaml` has both: what the report draws
-    (`runs`: the complete runs already read, else read here)."""
-    logs_dir = Path(logs_dir).resolve()
-    runs = complete_runs(logs_dir) if runs is None else runs
+    headline (base vs chosen student) once `selection.yaml` has both: what the report draws."""
     plots = {}
-    for dataset, group in by_dataset(runs).items():
+    for dataset, group in logged.by_dataset().items():
         recipes = [(recipe.label, recipe) for recipe in seed_groups(group) if not recipe.sample]
         plot = recipe_plot(recipes, f"{data.title(dataset)}: validation accuracy per epoch\n"
                                     f"(mean over seeds; band: lowest to highest seed)")
         if len(plot.curves) >= 2:
-            plots[logs_dir / plot_name(dataset)] = plot
-    chosen = selection.read_selection(logs_dir)
-    headline = headline_plot(selection.outcome(chosen, runs)) if chosen is not None else None
+            plots[logged.logs_dir / plot_name(dataset)] = plot
+    chosen = selection.read_selection(logged.logs_dir)
+    headline = (headline_plot(selection.outcome(chosen, logged.complete))
+                if chosen is not None else None)
     if headline is not None:
-        plots[logs_dir / HEADLINE_PLOT] = headline
+        plots[logged.logs_dir / HEADLINE_PLOT] = headline
     return plots

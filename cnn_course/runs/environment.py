@@ -166,6 +166,9 @@ def describe() -> dict:
     }
 
 
+_SEEDED: list[int] = []  # the seed this process was last seeded with (`seeded`)
+
+
 def set_seed(seed: int, deterministic: bool = True) -> None:
     """Seeds Python, NumPy and the backend; on TensorFlow also asks for deterministic ops.
 
@@ -174,10 +177,17 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     import keras
 
     keras.utils.set_random_seed(seed)
+    _SEEDED[:] = [seed]
     if deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def seeded() -> int | None:
+    """The seed this process was last seeded with (`set_seed`, `setup`): what a logged run
+    records as its seed, so the record cannot disagree with what seeded the training."""
+    return _SEEDED[-1] if _SEEDED else None
 
 
 def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> dict:

@@ -1,18 +1,21 @@
-"""Where runs live and what they may be called: one rule for every command (`run`, `sweep`,
-`results`, `report`, `verify`, notebooks run by hand): `--logs-dir` (or a notebook's
-`logs_dir`), else `$CNN_COURSE_LOGS_DIR`, else the project's `logs/`."""
+"""The logs folder: where runs live, by one rule for every command (`run`, `sweep`, `results`,
+`report`, `verify`, notebooks run by hand: `--logs-dir` or a notebook's `logs_dir`, else
+`$CNN_COURSE_LOGS_DIR`, else the project's `logs/`), and its runs, loaded once per command
+(`load`): the one view that the results, the report, the selection and the sweep ask."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
-import re
 from pathlib import Path
 
 from cnn_course.runs.errors import RunError
+from cnn_course.runs.record import COMPLETE, RunRecord, UnreadableRecordError
+from cnn_course.runs.run_files import MAX_RUN_NAME_LENGTH, RUN_NAME_PATTERN
+from cnn_course.runs.run_folder import RunDir
 
 LOGS_ENV_VAR = "CNN_COURSE_LOGS_DIR"
-RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-MAX_RUN_NAME_LENGTH = 100
 
 
 def resolve_logs_dir(logs_dir: str | os.PathLike | None = None) -> Path:
@@ -53,15 +56,73 @@ def choose_logs_dir(option: str | os.PathLike | None, parameter: object = None) 
     return path
 
 
-def check_run_name(run_name: object) -> str:
-    """The run name, if it is a plain folder name of at most `MAX_RUN_NAME_LENGTH` characters."""
-    if (not isinstance(run_name, str) or not RUN_NAME_PATTERN.match(run_name)
-            or len(run_name) > MAX_RUN_NAME_LENGTH):
-        shown = run_name if not isinstance(run_name, str) or len(run_name) <= 40 else (
-            f"{run_name[:37]}... ({len(run_name)} characters)")
-        raise RunError(
-            f"Invalid run name: {shown!r}. Use 1 to {MAX_RUN_NAME_LENGTH} letters, digits, '.', "
-            f"'_' and '-', starting with a letter or digit (it becomes a folder name under "
-            f"logs/), e.g. 'mnist_net-seed1'."
-        )
-    return run_name
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Run:
+    """One run as a command sees it: its folder, its record and its state, read once."""
+
+    folder: RunDir
+    record: RunRecord
+    state: str
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def path(self) -> Path:
+        return self.folder.path
+
+    @property
+    def complete(self) -> bool:
+        return self.state == COMPLETE
+
+    @functools.cached_property
+    def history(self) -> list[dict]:
+        return self.folder.history()
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggedRuns:
+    """Every run of a logs folder, by dataset then name, and the files that could not be read
+    (name -> what is wrong and what to do): those are named, and the others still listed."""
+
+    logs_dir: Path
+    runs: tuple[Run, ...]
+    unreadable: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def complete(self) -> list[Run]:
+        """The complete runs: the only runs that are results."""
+        return [run for run in self.runs if run.complete]
+
+    def by_dataset(self, runs: list[Run] | None = None) -> dict[str, list[Run]]:
+        """`runs` (default: the complete ones) grouped by dataset, in order."""
+        groups: dict[str, list[Run]] = {}
+        for run in self.complete if runs is None else runs:
+            groups.setdefault(str(run.record.data.dataset), []).append(run)
+        return groups
+
+
+def load(logs_dir: str | os.PathLike | None = None) -> LoggedRuns:
+    """The runs of `logs_dir` (by the one rule), each record read once; staging folders and
+    folders that hold no run are not listed."""
+    logs_dir = resolve_logs_dir(logs_dir)
+    runs, unreadable = [], {}
+    folders = sorted(logs_dir.iterdir()) if logs_dir.is_dir() else []
+    for folder in folders:
+        if not (folder.is_dir() and RUN_NAME_PATTERN.match(folder.name)
+                and len(folder.name) <= MAX_RUN_NAME_LENGTH):
+            continue
+        run_dir = RunDir(logs_dir, folder.name)
+        if not run_dir.exists():
+            continue
+        try:
+            record = run_dir.record() or RunRecord(folder.name)
+        except UnreadableRecordError as error:
+            unreadable[folder.name] = str(error)
+            continue
+        runs.append(Run(run_dir, record, run_dir.state(record)))
+    runs.sort(key=lambda run: (str(run.record.data.dataset), run.name))
+    return LoggedRuns(logs_dir, tuple(runs), unreadable)

@@ -25,6 +25,7 @@ from cnn_course.runs.environment import fast_cpu_environment
 from cnn_course.runs.logs_folder import choose_logs_dir
 from cnn_course.runs.parameters import check_parameters, notebook_parameter_specs
 from cnn_course.runs.run_context import RunContext
+from cnn_course.runs.record import new_record
 from cnn_course.runs.run_folder import RunDir
 
 DEFAULT_TIMEOUT_S = 4 * 60 * 60  # per cell: a 50-epoch CPU run fits, a hung kernel does not
@@ -60,7 +61,7 @@ class CheckedInputs:
         the runner deletes the checkpoint under the run's lock)."""
         target = self.run.training_target(overwrite) if self.trains else self.run
         if not restart:
-            target.check_resume(self.merged)  # a damaged checkpoint or other parameters stop here
+            target.check_resume(new_record(self.run.name, self.merged))  # a damaged checkpoint or other parameters stop here
         context = RunContext(run_name=self.run.name, run_dir=str(target.path),
                              notebook=self.notebook.name, parameters=self.merged,
                              logs_dir=str(self.run.logs_dir))

@@ -10,12 +10,13 @@ import dataclasses
 import io
 import os
 import tokenize
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 
 from cnn_course import data
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.logs_folder import check_run_name
+from cnn_course.runs.run_files import check_run_name
 
 # Types a parameter annotation may name (a parameters cell holds literals only).
 ANNOTATION_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
@@ -226,43 +227,99 @@ def _coerce(spec: Parameter, value: object, notebook_path) -> object:
 
 
 
-# --- Training arguments: one rule per name, asked by the runner (before a kernel starts) and by
-# fit_logged (for notebooks run by hand). ---
+# --- Each training parameter, declared once -------------------------------------------------------
 
-ARGUMENT_RULES: dict[str, tuple[object, str]] = {
-    "epochs": (lambda value: value >= 1, "at least 1"),
-    "batch_size": (lambda value: value >= 1, "at least 1"),
-    "seed": (lambda value: 0 <= value < 2**32, "between 0 and 2**32 - 1"),
-    "learning_rate": (lambda value: value > 0, "greater than 0"),
-    "max_learning_rate": (lambda value: value > 0, "greater than 0"),
-    "weight_decay": (lambda value: value >= 0, "at least 0"),
-    "dropout": (lambda value: 0 <= value < 1, "in [0, 1)"),
-    "label_smoothing": (lambda value: 0 <= value < 1, "in [0, 1)"),
-    "steps_per_execution": (lambda value: value >= 1, "at least 1"),
-}
+RECIPE, DATA, SEED, PLACEMENT, SPEED = "recipe", "data", "seed", "placement", "speed"
+_UNSET = object()
 
-# Parameters that take one of a few names.
-ARGUMENT_CHOICES: dict[str, tuple[str, ...]] = {
-    "validation": data.VALIDATION_SETS,
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """What a training parameter is: its role (recipe: defines the training; data: what it
+    trains and validates on; seed; placement: where the run goes; speed: how fast, not what it
+    learns), its short name in a sweep's run names (None: the full name; "": the value alone),
+    its rule, and the value runs logged before it existed trained with (`added`)."""
+
+    role: str
+    short: str | None = None
+    rule: typing.Callable[[object], bool] | None = None
+    words: str = ""
+    choices: tuple | None = None
+    added: object = _UNSET
+
+
+def _at_least(low):
+    return lambda value: value >= low
+
+
+# Every parameter the runs, the sweep, the seed grouping, the selection and the CLI's checks
+# know by name. A notebook parameter not listed here is part of the recipe.
+DECLARED: dict[str, Declared] = {
+    "run_name": Declared(PLACEMENT),
+    "logs_dir": Declared(PLACEMENT),
+    "runs_dir": Declared(PLACEMENT),  # logs_dir's name in runs logged before 2026-11-28
+    "seed": Declared(SEED, rule=lambda value: 0 <= value < 2**32, words="between 0 and 2**32 - 1"),
+    "dataset": Declared(DATA),
+    "sample": Declared(DATA),
+    "validation": Declared(DATA, short="", choices=data.VALIDATION_SETS),
+    "steps_per_execution": Declared(SPEED, rule=_at_least(1), words="at least 1"),
+    "jit_compile": Declared(SPEED),
     # Keras dtype policies: float32, or mixed precision (bf16 on GPUs and TPUs; float16 with
-    # loss scaling, which Keras adds by itself). The class scores stay float32 (models' last layer).
-    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
+    # loss scaling, which Keras adds by itself). It changes the numbers, so it is the recipe's.
+    "precision": Declared(RECIPE, short="", added="float32",
+                          choices=("float32", "mixed_bfloat16", "mixed_float16")),
+    "model_variant": Declared(RECIPE, short=""),
+    "epochs": Declared(RECIPE, rule=_at_least(1), words="at least 1"),
+    "batch_size": Declared(RECIPE, short="bs", rule=_at_least(1), words="at least 1"),
+    "learning_rate": Declared(RECIPE, short="lr", rule=lambda value: value > 0,
+                              words="greater than 0"),
+    "max_learning_rate": Declared(RECIPE, short="maxlr", rule=lambda value: value > 0,
+                                  words="greater than 0"),
+    "weight_decay": Declared(RECIPE, short="wd", rule=_at_least(0), words="at least 0"),
+    "dropout": Declared(RECIPE, rule=lambda value: 0 <= value < 1, words="in [0, 1)"),
+    "label_smoothing": Declared(RECIPE, short="ls", rule=lambda value: 0 <= value < 1,
+                                words="in [0, 1)", added=0.0),
+    "residual": Declared(RECIPE, added=False),
+    "decay_norm": Declared(RECIPE, added=True),
 }
+
+
+def role(name: str) -> str:
+    return DECLARED[name].role if name in DECLARED else RECIPE
+
+
+def short_name(name: str) -> str:
+    """How a sweep's run names write the parameter (`wd0.005`, `holdout`)."""
+    short = DECLARED[name].short if name in DECLARED else None
+    return name if short is None else short
+
+
+def split_by_role(parameters: Mapping[str, object]) -> dict[str, dict]:
+    """The parameters by role; the recipe also holds every recipe parameter added after runs
+    were logged, at the value those runs trained with (so old and new seeds group together)."""
+    roles: dict[str, dict] = {RECIPE: {}, DATA: {}, SEED: {}, PLACEMENT: {}, SPEED: {}}
+    roles[RECIPE].update({name: item.added for name, item in DECLARED.items()
+                          if item.role == RECIPE and item.added is not _UNSET})
+    for name, value in parameters.items():
+        roles[role(name)][name] = value
+    return roles
 
 
 def check_argument(name: str, value: object) -> None:
-    """Raises `RunError` when `value` breaks the rule for `name` (names without a rule, and
-    None meaning "the default", pass)."""
+    """Raises `RunError` when `value` breaks the rule declared for `name` (names without a
+    rule, and None meaning "the default", pass)."""
     if name == "run_name" and value is not None:
         check_run_name(value)
         return
-    if name in ARGUMENT_CHOICES and value is not None:
-        if value not in ARGUMENT_CHOICES[name]:
-            raise RunError(f"{name} must be one of {list(ARGUMENT_CHOICES[name])}; "
+    declared = DECLARED.get(name)
+    if declared is None or value is None:
+        return
+    if declared.choices is not None:
+        if value not in declared.choices:
+            raise RunError(f"{name} must be one of {list(declared.choices)}; "
                            f"received {value!r}.")
         return
-    if name not in ARGUMENT_RULES or value is None or isinstance(value, bool):
+    if declared.rule is None or isinstance(value, bool):
         return
-    rule, words = ARGUMENT_RULES[name]
-    if not isinstance(value, (int, float)) or not rule(value):
-        raise RunError(f"{name} must be {words}; received {value!r}.")
+    if not isinstance(value, (int, float)) or not declared.rule(value):
+        raise RunError(f"{name} must be {declared.words}; received {value!r}.")

@@ -12,12 +12,12 @@ date without writing.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import comparisons, run_files, run_folder, selection
-from cnn_course.runs.run_folder import by_dataset, complete_runs
+from cnn_course.runs import comparisons, logs_folder, run_files, run_folder, selection
+from cnn_course.runs.logs_folder import LoggedRuns, Run
 from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
 
 START_MARKER = "<!-- cnn-course:results:start -->"
@@ -30,50 +30,50 @@ def _link(run_dir: Path, base: Path, name: str) -> str:
     return os.path.relpath(run_dir / name, base).replace(os.sep, "/")
 
 
-def last_epochs_minimum(run_dir: Path, count: int = 3) -> float | None:
+def last_epochs_minimum(run: Run, count: int = 3) -> float | None:
     """The lowest validation accuracy over the last `count` epochs (does a run *hold*)."""
-    values = [row.get("val_accuracy") for row in run_files.read_history(run_dir)[-count:]]
+    values = [row.get("val_accuracy") for row in run.history[-count:]]
     values = [value for value in values if value is not None]
     return min(values) if values else None
 
 
-def _data_label(summary: Mapping) -> str:
+def _data_label(record: run_folder.RunRecord) -> str:
     """`cifar10 (full)`, `mnist (sample)`, `cifar10 (full, holdout)`: what it trained and
     validated on (a holdout's accuracy is not a test accuracy)."""
-    words = "sample" if summary.get("sample") else "full"
-    if summary.get("validation") == "holdout":
+    words = "sample" if record.data.sample else "full"
+    if record.data.validation == "holdout":
         words += ", holdout"
-    return f"{summary.get('dataset')} ({words})"
+    return f"{record.data.dataset} ({words})"
 
 
 RUN_COLUMNS = ("run", "model", "params", "data", "epochs", "final val acc", "best val acc",
                "min of last 3", "evaluate", "wall time", "per epoch", "backend/device", "files")
 
 
-def run_cells(run_dir: Path, summary: dict, base: Path) -> list[str]:
+def run_cells(run: Run, base: Path) -> list[str]:
     """One run's row of `logs/README.md`: what ran and how well, with links to its files."""
-    name = summary["run_name"]
-    best = summary.get("best_val_accuracy")
-    best_text = f"{tables.percent(best)} (ep {summary.get('best_epoch')})" if best is not None else "–"
-    evaluation = summary.get("evaluation", {}).get("accuracy")
+    record, run_dir = run.record, run.path
+    results, training = record.results, record.training
+    best = results.best_val_accuracy
+    best_text = f"{tables.percent(best)} (ep {results.best_epoch})" if best is not None else "–"
     files = [_link(run_dir, base, file) for file in RUN_FILE_LINKS if (run_dir / file).exists()]
     links = [f"[{Path(file).name.split('.')[0]}]({file})" for file in files]
     links += [f"[notebook]({_link(run_dir, base, notebook.name)})"
               for notebook in sorted(run_dir.glob("*.ipynb"))]
-    return [f"`{name}`", str(summary.get("model_name")), f"{summary.get('params'):,}",
-            _data_label(summary), f"{summary.get('epochs_run')}/{summary.get('epochs_requested')}",
-            tables.percent(summary.get("final_val_accuracy")), best_text,
-            tables.percent(last_epochs_minimum(run_dir)), tables.percent(evaluation),
-            tables.duration(summary.get("wall_time_s")), tables.seconds(summary.get("mean_epoch_s")),
-            f"{summary.get('backend')}/{summary.get('device')}", " ".join(links)]
+    return [f"`{record.run_name}`", str(record.model.name), f"{record.model.params:,}",
+            _data_label(record), f"{training.epochs_run}/{training.epochs_requested}",
+            tables.percent(results.final_val_accuracy), best_text,
+            tables.percent(last_epochs_minimum(run)), tables.percent(results.evaluated_accuracy),
+            tables.duration(training.wall_time_s), tables.seconds(training.mean_epoch_s),
+            f"{record.environment.backend}/{record.environment.device}", " ".join(links)]
 
 
-def run_details(run_dir: Path, summary: dict, base: Path) -> str:
+def run_details(run: Run, base: Path) -> str:
     """Collapsible curves and epoch log of one run."""
-    parts = [f"<details><summary><code>{summary['run_name']}</code>: curves and epoch log"
-             f"</summary>\n"]
+    run_dir, name = run.path, run.record.run_name
+    parts = [f"<details><summary><code>{name}</code>: curves and epoch log</summary>\n"]
     if (run_dir / "curves.png").is_file():
-        parts.append(f"![curves of {summary['run_name']}]({_link(run_dir, base, 'curves.png')})\n")
+        parts.append(f"![curves of {name}]({_link(run_dir, base, 'curves.png')})\n")
     if (run_dir / "train.log").is_file():
         parts.append("```\n" + (run_dir / "train.log").read_text(encoding="utf-8").strip()
                      + "\n```\n")
@@ -81,14 +81,14 @@ def run_details(run_dir: Path, summary: dict, base: Path) -> str:
     return "\n".join(parts)
 
 
-def seeds_lines(runs: list[tuple[Path, dict]]) -> list[str]:
+def seeds_lines(runs: list[Run]) -> list[str]:
     """Per recipe run with several seeds (full data): how the results spread."""
     lines = []
     for group in seed_groups(runs):
         if group.sample or len(group.members) < 2:
             continue
         mean, spread = mean_std(group.finals)
-        holds = [last_epochs_minimum(run_dir) for run_dir, _ in group.members]
+        holds = [last_epochs_minimum(run) for run in group.members]
         seeds = ", ".join(str(seed) for seed in group.seeds)
         lines += [
             f"Across seeds ({seeds}), `{group.label}`: final {tables.percent_spread(mean, spread)}"
@@ -118,14 +118,14 @@ def seed_groups_text(groups: list[SeedGroup]) -> str:
     return tables.render(header, rows, align="l" * len(header))
 
 
-def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
+def model_tables(runs: list[Run]) -> list[str]:
     """Each model's layer table (output size, RF, params per layer) once, collapsed, from its
     run's `model.md`; full-data runs first, so the table shown is the one the claims come from."""
     shown: set = set()
     lines = []
-    for run_dir, summary in sorted(runs, key=lambda run: bool(run[1].get("sample"))):
-        model_name = summary.get("model_name")
-        table = run_dir / run_files.MODEL_TABLE_FILE
+    for run in sorted(runs, key=lambda run: run.record.data.sample):
+        model_name = run.record.model.name
+        table = run.folder.model_table_path
         if model_name in shown or not table.is_file():
             continue
         shown.add(model_name)
@@ -135,18 +135,14 @@ def model_tables(runs: list[tuple[Path, dict]]) -> list[str]:
     return lines
 
 
-def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
-                    plots: Mapping[Path, comparisons.ComparisonPlot] | None = None,
-                    runs: Sequence[tuple[Path, dict]] | None = None) -> str:
-    """The Markdown between the markers: per dataset, a table of runs and their details.
+def results_section(logged: LoggedRuns, base: str | os.PathLike,
+                    plots: Mapping[Path, comparisons.ComparisonPlot]) -> str:
+    """The Markdown of every complete run, per dataset: a table of runs, the seeds' spread,
+    the comparison plots (`plots`, drawn by `update_readme`), layer tables and details.
 
     Only complete runs are results: a run still going (or stopped) is left out until it ends.
-    The comparison plots it links are drawn by `update_readme`; `plots` passes the ones it
-    already built (each reads every history), else they are built here; `runs` passes the
-    complete runs already read (`complete_runs`), so that one report is one view of them.
     """
     base = Path(base).resolve()
-    runs = complete_runs(logs_dir) if runs is None else runs
     lines = [
         "_Generated by `cnn-course report` from `logs/*/summary.json`; do not edit by hand. "
         "\"sample\" runs use the small embedded sample and make no accuracy claim; \"final\" is "
@@ -155,13 +151,11 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
         "images held out from the training set, not the test set._",
         "",
     ]
-    if not runs:
+    if not logged.complete:
         return "\n".join([*lines, "No runs in logs/ yet."])
-    plots = comparisons.comparison_plots(logs_dir, runs) if plots is None else plots
-    for dataset, group in by_dataset(runs).items():
+    for dataset, group in logged.by_dataset().items():
         lines += [f"### {data.title(dataset)}", "",
-                  tables.render(RUN_COLUMNS, [run_cells(run_dir, summary, base)
-                                              for run_dir, summary in group],
+                  tables.render(RUN_COLUMNS, [run_cells(run, base) for run in group],
                                 align="llrlrrrrrrrll", format="markdown"), ""]
         lines += seeds_lines(group)
         for plot_path, plot in plots.items():
@@ -169,7 +163,7 @@ def results_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
                 lines += [f"![{_one_line(plot.title)}]"
                           f"({_link(plot_path.parent, base, plot_path.name)})", ""]
         lines += model_tables(group)
-        lines += [run_details(run_dir, summary, base) for run_dir, summary in group]
+        lines += [run_details(run, base) for run in group]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -181,20 +175,16 @@ def details_path(logs_dir: str | os.PathLike) -> Path:
     return Path(logs_dir) / DETAILS_FILE
 
 
-def details_page(logs_dir: str | os.PathLike,
-                 plots: Mapping[Path, comparisons.ComparisonPlot] | None = None,
-                 runs: Sequence[tuple[Path, dict]] | None = None) -> str:
-    """`logs/README.md`: every complete run with its files, layer tables, curves and epoch log
-    (`plots`, `runs`: as for `results_section`)."""
-    logs_dir = Path(logs_dir).resolve()
-    return "# Runs in logs/\n\n" + results_section(logs_dir, logs_dir, plots, runs)
+def details_page(logged: LoggedRuns, plots: Mapping[Path, comparisons.ComparisonPlot]) -> str:
+    """`logs/README.md`: every complete run with its files, layer tables, curves and epoch log."""
+    return "# Runs in logs/\n\n" + results_section(logged, logged.logs_dir, plots)
 
 
 def _validation_words(group: SeedGroup) -> str:
     if group.sample:
         return "sample (no claim)"
     if group.validation == "holdout":
-        examples = group.members[0][1].get("validation_examples")
+        examples = group.first.data.validation_examples
         held = f"{examples:,} " if isinstance(examples, int) else ""
         return f"holdout ({held}training images; not a test accuracy)"
     return "test set"
@@ -210,10 +200,10 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
     mean, spread = mean_std(recipe.finals)
     final = (tables.percent_spread(mean, spread) if len(recipe.finals) > 1
              else tables.percent(mean))
-    epoch_s = [summary.get("mean_epoch_s") for _, summary in recipe.members
-               if summary.get("mean_epoch_s")]
-    devices = sorted({f"{summary.get('backend')}/{summary.get('device')}"
-                      for _, summary in recipe.members})
+    epoch_s = [run.record.training.mean_epoch_s for run in recipe.members
+               if run.record.training.mean_epoch_s]
+    devices = sorted({f"{run.record.environment.backend}/{run.record.environment.device}"
+                      for run in recipe.members})
     name = name or f"`{recipe.label}`"
     if len(recipe.members) > 1:
         name += f" (seeds {', '.join(str(seed) for seed in recipe.seeds)})"
@@ -222,7 +212,7 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
     return [name, _validation_words(recipe), len(recipe.members), final,
             tables.percent(mean_std(recipe.bests)[0]),
             f"{tables.percent(min(recipe.finals))}–{tables.percent(max(recipe.finals))}",
-            f"{recipe.members[0][1].get('params', 0):,}",
+            f"{recipe.first.model.params or 0:,}",
             tables.seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
 
 
@@ -230,9 +220,9 @@ def _run_labels(recipe: SeedGroup, labels: Mapping[str, str]) -> str | None:
     """What `selection.yaml` says about a recipe's runs: a lone run's label, or, in a group of
     seeds, which seed the labelled run is (the label stays with the run, not the recipe)."""
     if len(recipe.members) == 1:
-        return labels.get(recipe.members[0][0].name)
-    said = [f"seed {summary.get('seed')} is `{run_dir.name}`, {labels[run_dir.name]}"
-            for run_dir, summary in recipe.members if run_dir.name in labels]
+        return labels.get(recipe.members[0].name)
+    said = [f"seed {run.record.seed} is `{run.name}`, {labels[run.name]}"
+            for run in recipe.members if run.name in labels]
     return "; ".join(said) or None
 
 
@@ -278,15 +268,12 @@ def _one_line(title: str) -> str:
     return " ".join(title.split())
 
 
-def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
-                     runs: Sequence[tuple[Path, dict]] | None = None) -> str:
+def headline_section(logged: LoggedRuns, base: str | os.PathLike) -> str:
     """The README's results: one row per recipe (complete runs that differ only by seed), with
     n, the final validation accuracy as mean ± std over seeds, the mean best epoch, min–max,
-    parameters, time per epoch and device; the details are in `logs/README.md` (`runs`: as
-    for `results_section`)."""
+    parameters, time per epoch and device; the details are in `logs/README.md`."""
     base = Path(base).resolve()
-    logs_dir = Path(logs_dir).resolve()
-    runs = complete_runs(logs_dir) if runs is None else runs
+    logs_dir = logged.logs_dir
     link = _link(logs_dir, base, DETAILS_FILE)
     lines = [
         f"_Generated by `cnn-course report` from `logs/*/summary.json`; do not edit by hand. "
@@ -297,13 +284,13 @@ def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
         f"files, layer table, curves and epoch log: [{link}]({link})._",
         "",
     ]
-    if not runs:
+    if not logged.complete:
         return "\n".join([*lines, "No runs in logs/ yet."]) + "\n"
     chosen = selection.read_selection(logs_dir)
     if chosen is not None:
-        lines += selection_lines(selection.outcome(chosen, runs), logs_dir, base)
+        lines += selection_lines(selection.outcome(chosen, logged.complete), logs_dir, base)
     labels = chosen.labels if chosen is not None else {}
-    for dataset, group in by_dataset(runs).items():
+    for dataset, group in logged.by_dataset().items():
         rows = [_recipe_cells(recipe, _run_labels(recipe, labels))
                 for recipe in seed_groups(group)]
         lines += [f"**{data.title(dataset)}**", "",
@@ -313,21 +300,21 @@ def headline_section(logs_dir: str | os.PathLike, base: str | os.PathLike,
 
 
 def check(readme_path: str | os.PathLike = "README.md",
-          logs_dir: str | os.PathLike = "logs") -> list[str]:
+          logs_dir: str | os.PathLike | None = None) -> list[str]:
     """What `update_readme` would change (README's results section, comparison plots), as
     one line each; [] when everything is up to date. Writes nothing."""
     import tempfile
 
     readme_path = Path(readme_path)
+    logged = logs_folder.load(logs_dir)  # one view: the section, the details and the plots agree
     problems = []
-    runs = complete_runs(logs_dir)  # read once: the section, the details and the plots agree
-    if readme_section(readme_path) != headline_section(logs_dir, readme_path.parent, runs):
-        problems.append(f"{readme_path}: the results section differs from {logs_dir}/")
-    plots = comparisons.comparison_plots(logs_dir, runs)
-    details = details_path(logs_dir)
+    if readme_section(readme_path) != headline_section(logged, readme_path.parent):
+        problems.append(f"{readme_path}: the results section differs from {logged.logs_dir}/")
+    plots = comparisons.comparison_plots(logged)
+    details = details_path(logged.logs_dir)
     if (not details.is_file()
-            or details.read_text(encoding="utf-8") != details_page(logs_dir, plots, runs)):
-        problems.append(f"{details}: the run details differ from {logs_dir}/")
+            or details.read_text(encoding="utf-8") != details_page(logged, plots)):
+        problems.append(f"{details}: the run details differ from {logged.logs_dir}/")
     with tempfile.TemporaryDirectory() as scratch:
         for plot_path, plot in plots.items():
             fresh = Path(scratch) / plot_path.name
@@ -337,49 +324,42 @@ def check(readme_path: str | os.PathLike = "README.md",
     return problems
 
 
-def terminal_table(logs_dir: str | os.PathLike = "logs") -> str:
-    """Every run of `logs_dir`, whatever its state, as a plain-text table."""
+def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
+    """Every run of `logs_dir`, whatever its state, as a plain-text table; a run whose record
+    cannot be read is named, with what to do, and the others are still listed."""
+    logged = logs_folder.load(logs_dir)
     header = ("run", "state", "model", "data", "epochs", "final", "best", "wall time")
-    rows = []
-    # Each summary is read once: the rows, the seed groups and the verdict are one view of
-    # runs that may be training.
-    read, unreadable = [], []
-    for run in run_folder.list_runs(Path(logs_dir).resolve()):
-        try:
-            read.append((run, run.summary()))
-        except run_files.UnreadableSummaryError as error:  # listed, and the others still are
-            unreadable.append(str(error))
-            rows.append((run.name, "unreadable summary.json", "–", "–", "–", "–", "–", "–"))
-    states = {}  # run folder -> (state, words): its row's and, if it is missing, its line's
-    for run, summary in read:
-        state = (run.describe_state(summary) if run.state(summary) != run_folder.COMPLETE
-                 else "complete")
-        seconds_left = run.seconds_left(summary=summary)
+    rows = [(name, "unreadable summary.json", "–", "–", "–", "–", "–", "–")
+            for name in logged.unreadable]
+    states = {}  # run name -> its row's words, which a missing run's line repeats
+    for run in logged.runs:
+        record = run.record
+        words = run.folder.describe_state(record) if not run.complete else "complete"
+        seconds_left = run.folder.seconds_left(record=record)
         if seconds_left is not None:
-            state += f", about {max(1, round(seconds_left / 60))} min left"
-        states[run.path] = (run.state(summary), state)
-        data_label = _data_label(summary) if summary.get("dataset") else "–"
-        rows.append((run.name, state, str(summary.get("model_name") or "–"), data_label,
-                     f"{summary.get('epochs_run', 0)}/{summary.get('epochs_requested', '?')}",
-                     tables.percent(summary.get("final_val_accuracy")),
-                     tables.percent(summary.get("best_val_accuracy")),
-                     tables.duration(summary.get("wall_time_s"))))
+            words += f", about {max(1, round(seconds_left / 60))} min left"
+        states[run.name] = words
+        asked = record.training.epochs_requested
+        rows.append((run.name, words, str(record.model.name or "–"),
+                     _data_label(record) if record.data.dataset else "–",
+                     f"{record.training.epochs_run}/{'?' if asked is None else asked}",
+                     tables.percent(record.results.final_val_accuracy),
+                     tables.percent(record.results.best_val_accuracy),
+                     tables.duration(record.training.wall_time_s)))
     if not rows:
-        return f"No runs in {logs_dir}/."
+        return f"No runs in {logged.logs_dir}/."
     table = tables.render(header, rows, align="l" * len(header))
-    if unreadable:
-        table += "\n\n" + "\n".join(f"error: {problem}" for problem in unreadable)
-    collected = run_folder.by_dataset_and_name([(run.path, summary) for run, summary in read])
-    complete = [run for run in collected if run[1].get("status") == run_folder.COMPLETE]
-    groups = [group for group in seed_groups(complete) if len(group.members) > 1]
+    if logged.unreadable:
+        table += "\n\n" + "\n".join(f"error: {problem}" for problem in logged.unreadable.values())
+    groups = [group for group in seed_groups(logged.complete) if len(group.members) > 1]
     if groups:
         table += "\n\nRecipes run with several seeds:\n" + seed_groups_text(groups)
-    chosen = selection.read_selection(logs_dir)
+    chosen = selection.read_selection(logged.logs_dir)
     if chosen is not None:
-        result = selection.outcome(chosen, complete)
+        result = selection.outcome(chosen, logged.complete)
         missing = selection.next_runs(result)
         table += f"\n\n{selection.verdict(result)}"
-        unfinished = [run for run in collected if run[1].get("status") != run_folder.COMPLETE]
+        unfinished = [run for run in logged.runs if not run.complete]
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
                       + "\n".join(_next_run_line(run, unfinished, states) for run in missing))
@@ -390,15 +370,15 @@ NEXT_STEP = {run_folder.INTERRUPTED: ": the same command resumes it",
              run_folder.FAILED: ": fix the cause, then run the same command again"}
 
 
-def _next_run_line(next_run: selection.NextRun, unfinished: list[tuple[Path, dict]],
-                   states: Mapping[Path, tuple[str, str]]) -> str:
+def _next_run_line(next_run: selection.NextRun, unfinished: list[Run],
+                   states: Mapping[str, str]) -> str:
     """The command that makes a missing run, and, if it was started, its folder's state as
-    its row says it (`states`: run folder -> (state, words)) with what to do next."""
+    its row says it (`states`: run name -> words) with what to do next."""
     started = next_run.started(unfinished)
     if started is None:
         return f"  {next_run.sweep_command()}"
-    state, words = states[started]
-    return f"  {next_run.sweep_command()}   # {started.name}: {words}{NEXT_STEP.get(state, '')}"
+    return (f"  {next_run.sweep_command()}   # {started.name}: {states[started.name]}"
+            f"{NEXT_STEP.get(started.state, '')}")
 
 
 def _split_readme(readme_path: Path) -> tuple[str, str, str]:
@@ -417,18 +397,18 @@ def _split_readme(readme_path: Path) -> tuple[str, str, str]:
 
 
 def update_readme(
-    readme_path: str | os.PathLike = "README.md", logs_dir: str | os.PathLike = "logs"
+    readme_path: str | os.PathLike = "README.md", logs_dir: str | os.PathLike | None = None
 ) -> str:
     """Replaces the text between the markers in `readme_path` with the recipe table and
     writes every run's details to `logs/README.md`; returns the README's new section."""
     readme_path = Path(readme_path)
     head, _, tail = _split_readme(readme_path)
-    runs = complete_runs(logs_dir)  # read once: the section, the details and the plots agree
-    section = headline_section(logs_dir, readme_path.parent, runs)
-    plots = comparisons.comparison_plots(logs_dir, runs)
+    logged = logs_folder.load(logs_dir)  # one view: the section, the details and the plots agree
+    section = headline_section(logged, readme_path.parent)
+    plots = comparisons.comparison_plots(logged)
     for plot_path, plot in plots.items():
         plot.write(plot_path)
-    run_files.atomic_write_text(details_path(logs_dir), details_page(logs_dir, plots, runs))
+    run_files.atomic_write_text(details_path(logged.logs_dir), details_page(logged, plots))
     run_files.atomic_write_text(readme_path, f"{head}{START_MARKER}\n{section}{END_MARKER}{tail}")
     return section
 

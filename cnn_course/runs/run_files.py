@@ -1,19 +1,24 @@
 """A run's files and their formats, read and written without Keras (so `cnn-course report`
-and other tools stay light): the file names, atomic writes, strict JSON, `history.csv` and the
-Keras-style lines of `train.log`. `run_folder.RunDir` decides what a folder of them means."""
+and other tools stay light): what a run may be called (its folder's name), the file names,
+atomic writes, `history.csv` and the Keras-style lines of `train.log`. `record` owns
+`summary.json`; `run_folder.RunDir` decides what a folder of these files means."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
-import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from cnn_course.runs.errors import RunError
+
+RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_RUN_NAME_LENGTH = 100
 SUMMARY_FILE = "summary.json"
 HISTORY_FILE = "history.csv"
 TRAIN_LOG_FILE = "train.log"
@@ -74,28 +79,6 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
         {key: (int(value) if key == "epoch" else _number(value)) for key, value in row.items()}
         for row in rows
     ]
-
-
-class UnreadableSummaryError(ValueError):
-    """A `summary.json` that is not a JSON object (a merge conflict, a disk that filled up);
-    the message names the file, what is wrong and what to do."""
-
-
-def read_summary(run_dir: str | os.PathLike) -> dict:
-    """A run's `summary.json`; `UnreadableSummaryError` names a file that cannot be read."""
-    path = Path(run_dir) / SUMMARY_FILE
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        problem = str(error)
-    else:
-        if isinstance(summary, dict):
-            return summary
-        problem = f"it holds a JSON {type(summary).__name__}, not an object"
-    raise UnreadableSummaryError(
-        f"{path} cannot be read ({problem}). Restore it (`git checkout -- {path}` for a "
-        f"committed run) or move the run folder out of the logs folder."
-    )
 
 
 def history_csv(rows: Sequence[Mapping[str, float]]) -> str:
@@ -162,23 +145,15 @@ def _format_number(value) -> str:
     return repr(float(value))
 
 
-def write_json(path: str | os.PathLike, data: Mapping) -> None:
-    """Strict JSON, atomically: NaN and infinities become null and their keys are listed under
-    `non_finite`, so every JSON parser reads the file and nothing is hidden."""
-    non_finite: list[str] = []
-
-    def clean(value, key):
-        if isinstance(value, float) and not math.isfinite(value):
-            non_finite.append(key)
-            return None
-        if isinstance(value, Mapping):
-            return {name: clean(item, f"{key}.{name}" if key else name)
-                    for name, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(item, f"{key}[{index}]") for index, item in enumerate(value)]
-        return value
-
-    cleaned = clean({name: item for name, item in data.items() if name != "non_finite"}, "")
-    if non_finite:
-        cleaned["non_finite"] = non_finite
-    atomic_write_text(path, json.dumps(cleaned, indent=2, allow_nan=False) + "\n")
+def check_run_name(run_name: object) -> str:
+    """The run name, if it is a plain folder name of at most `MAX_RUN_NAME_LENGTH` characters."""
+    if (not isinstance(run_name, str) or not RUN_NAME_PATTERN.match(run_name)
+            or len(run_name) > MAX_RUN_NAME_LENGTH):
+        shown = run_name if not isinstance(run_name, str) or len(run_name) <= 40 else (
+            f"{run_name[:37]}... ({len(run_name)} characters)")
+        raise RunError(
+            f"Invalid run name: {shown!r}. Use 1 to {MAX_RUN_NAME_LENGTH} letters, digits, '.', "
+            f"'_' and '-', starting with a letter or digit (it becomes a folder name under "
+            f"logs/), e.g. 'mnist_net-seed1'."
+        )
+    return run_name

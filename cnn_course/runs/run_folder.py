@@ -9,13 +9,14 @@ import os
 import shutil
 import socket
 import statistics
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 from cnn_course.runs.errors import RunError, RunLockedError
-from cnn_course.runs.logs_folder import MAX_RUN_NAME_LENGTH, RUN_NAME_PATTERN, check_run_name
 from cnn_course.runs.model_history import committed_model
+from cnn_course.runs import record as records
+from cnn_course.runs.record import COMPLETE, FAILED, INTERRUPTED, RUNNING, RunRecord
 from cnn_course.runs.run_files import (
     BACKUP_DIR_NAME,
     BACKUP_METADATA_FILE,
@@ -28,22 +29,24 @@ from cnn_course.runs.run_files import (
     SUMMARY_FILE,
     TENSORBOARD_DIR_NAME,
     TRAIN_LOG_FILE,
+    check_run_name,
     read_history,
-    read_summary,
-    write_json,
 )
 
-RUNNING, INTERRUPTED, FAILED, COMPLETE = "running", "interrupted", "failed", "complete"
 STATES = (RUNNING, INTERRUPTED, FAILED, COMPLETE)
-# Parameters that say where a run goes, not how it trains: not compared when resuming.
-PLACEMENT_PARAMETERS = ("run_name", "logs_dir")
 
 
-def parameter_differences(before: Mapping, after: Mapping) -> list[str]:
-    """'name: before -> after' for each training parameter both runs state with different
-    values."""
-    return [f"{name}: {before[name]!r} -> {after[name]!r}" for name in sorted(set(before) & set(after))
-            if name not in PLACEMENT_PARAMETERS and before[name] != after[name]]
+def parameter_differences(before: RunRecord, after: RunRecord) -> list[str]:
+    """'name: before -> after' for each training parameter (recipe, seed, data, speed) both
+    records state with different values."""
+    def stated(record: RunRecord) -> dict:
+        data = ({"validation": record.data.validation, "sample": record.data.sample}
+                if record.data.dataset is not None else {})  # the runner knows no data yet
+        return {**record.recipe, **record.speed, "seed": record.seed, **data}
+
+    old, new = stated(before), stated(after)
+    return [f"{name}: {old[name]!r} -> {new[name]!r}" for name in sorted(set(old) & set(new))
+            if old[name] != new[name]]
 
 
 class RunDir:
@@ -125,9 +128,9 @@ class RunDir:
         return sorted(path for path in self.path.glob("*.ipynb") if not path.name.startswith("."))
 
     # Reading.
-    def summary(self) -> dict:
-        """The run's summary; {} when it has none yet."""
-        return read_summary(self.path) if self.summary_path.is_file() else {}
+    def record(self) -> RunRecord | None:
+        """The run's record (`summary.json`); None when it has none yet."""
+        return records.read(self.path)
 
     def history(self) -> list[dict]:
         return read_history(self.path)
@@ -135,42 +138,43 @@ class RunDir:
     def exists(self) -> bool:
         return self.summary_path.is_file() or self.backup_path.is_dir()
 
-    def state(self, summary: Mapping | None = None) -> str | None:
+    def state(self, record: RunRecord | None = None) -> str | None:
         """running, interrupted, failed or complete; None when there is no run here.
-        `summary`: the summary already read, so one row of a table reads it once (a run that
+        `record`: the record already read, so one row of a table reads it once (a run that
         is training rewrites it every epoch, and one reading gives one consistent view)."""
         if not self.exists():
             return None
-        status = (self.summary() if summary is None else summary).get("status")
+        status = (record or self.record() or RunRecord(self.name)).status
         if status in (COMPLETE, FAILED):
             return status
         return RUNNING if self.lock_holder() is not None else INTERRUPTED
 
-    def describe_state(self, summary: Mapping | None = None) -> str:
+    def describe_state(self, record: RunRecord | None = None) -> str:
         """The state in words, e.g. 'interrupted after epoch 3 of 50' or 'failed: nan'
-        (`summary`: as for `state`)."""
-        summary = self.summary() if summary is None else summary
-        state = self.state(summary)
+        (`record`: as for `state`)."""
+        record = record or self.record() or RunRecord(self.name)
+        state = self.state(record)
         if state is None:
             return "no run"
-        done = f"{summary.get('epochs_run', 0)} of {summary.get('epochs_requested', '?')}"
+        asked = record.training.epochs_requested
+        done = f"{record.training.epochs_run} of {'?' if asked is None else asked}"
         if state == FAILED:
-            return f"failed: {summary.get('failure') or summary.get('error') or 'unknown'}"
+            return f"failed: {record.failure or record.error or 'unknown'}"
         if state in (RUNNING, INTERRUPTED):
             return f"{state} after epoch {done}"
         return f"complete ({done} epochs)"
 
     def seconds_left(self, recent_epochs: int = 5,
-                     summary: Mapping | None = None) -> float | None:
+                     record: RunRecord | None = None) -> float | None:
         """About how long an unfinished run still needs: its epochs left times the median of
         its last `recent_epochs` epochs in its latest segment (an earlier segment may have run
         on a busier or another machine). None when complete, failed or not yet timed here
-        (`summary`: as for `state`)."""
-        summary = self.summary() if summary is None else summary
-        if self.state(summary) not in (RUNNING, INTERRUPTED):
+        (`record`: as for `state`)."""
+        record = record or self.record() or RunRecord(self.name)
+        if self.state(record) not in (RUNNING, INTERRUPTED):
             return None
-        left = (summary.get("epochs_requested") or 0) - (summary.get("epochs_run") or 0)
-        segments = summary.get("segments") or [{}]
+        left = (record.training.epochs_requested or 0) - record.training.epochs_run
+        segments = record.segments or [{}]
         first = segments[-1].get("first_epoch") or 1
         times = [row["epoch_seconds"] for row in self.history()
                  if row.get("epoch_seconds") and row.get("epoch", 0) >= first][-recent_epochs:]
@@ -194,17 +198,16 @@ class RunDir:
             f"the committed runs in logs/).")
 
     # Writing.
-    def write_summary(self, summary: Mapping) -> None:
-        write_json(self.summary_path, summary)
+    def write_record(self, record: RunRecord) -> None:
+        records.write(self.path, record)
 
-    def mark_failed(self, error: str, failure: str = "error", **extra) -> None:
+    def mark_failed(self, error: str, failure: str = "error") -> None:
         """Records that the run failed (keeping what it wrote), unless it is already failed."""
-        summary = self.summary() or {"run_name": self.name}
-        if summary.get("status") == FAILED and summary.get("failure") == "nan":
+        record = self.record() or RunRecord(self.name)
+        if record.status == FAILED and record.failure == "nan":
             return  # the more precise cause was recorded by the trainer
         self.path.mkdir(parents=True, exist_ok=True)
-        self.write_summary({**summary, **extra, "status": FAILED, "failure": failure,
-                            "error": error})
+        self.write_record(record.replace(status=FAILED, failure=failure, error=error))
 
     def clear(self) -> None:
         """Removes the files of an earlier, unfinished run here (never called on a complete
@@ -331,30 +334,31 @@ class RunDir:
             )
         return self.staging()
 
-    def check_resume(self, parameters: Mapping, epochs: int | None = None,
-                     model: tuple[str, int] | None = None) -> int | None:
+    def check_resume(self, starting: RunRecord) -> int | None:
         """The epoch an interrupted run resumes after (None: nothing to resume). It resumes
-        only with the parameters, epochs and model (name, parameter count) it had; a damaged
+        only with the parameters, epochs and model (name, parameter count) it had, as
+        `starting` (the record of the training about to start) states them; a damaged
         checkpoint is refused too."""
         epoch = self.backup_epoch()
         if epoch is None:
             return None
-        previous = self.summary()
+        previous = self.record() or RunRecord(self.name)
         restart = ("Run the same command as before to resume, or start over with --restart "
                    "(`cnn-course run ... --restart`).")
-        differences = parameter_differences(previous.get("parameters") or {}, parameters)
-        asked = previous.get("epochs_requested")
-        if epochs is not None and asked not in (None, epochs) and not any(
+        differences = parameter_differences(previous, starting)
+        asked, wanted = previous.training.epochs_requested, starting.training.epochs_requested
+        if None not in (asked, wanted) and asked != wanted and not any(
                 difference.startswith("epochs:") for difference in differences):
-            differences.append(f"epochs: {asked!r} -> {epochs!r}")
+            differences.append(f"epochs: {asked!r} -> {wanted!r}")
         if differences:
             raise RunError(f"Run {self.name!r} was interrupted after epoch {epoch} and would "
                            f"resume with other parameters ({'; '.join(differences)}). {restart}")
-        before = (previous.get("model_name"), previous.get("params"))
-        if model is not None and before != (None, None) and before != tuple(model):
+        before, after = previous.model, starting.model
+        if None not in (before.name, after.name) and (
+                (before.name, before.params) != (after.name, after.params)):
             raise RunError(f"Run {self.name!r} was interrupted while training model "
-                           f"{before[0]!r} ({before[1]:,} parameters); this model is "
-                           f"{model[0]!r} ({model[1]:,} parameters). {restart}")
+                           f"{before.name!r} ({before.params:,} parameters); this model is "
+                           f"{after.name!r} ({after.params:,} parameters). {restart}")
         return epoch
 
     def adopt(self, source: str | os.PathLike, overwrite: bool = False) -> None:
@@ -394,48 +398,6 @@ class RunDir:
         os.replace(staged.path, self.path)
         if retired.exists():
             shutil.rmtree(retired)
-
-
-def list_runs(logs_dir: str | os.PathLike) -> list[RunDir]:
-    """Every run under `logs_dir` (any state), by name; staging folders are not listed."""
-    logs_dir = Path(logs_dir)
-    if not logs_dir.is_dir():
-        return []
-    runs = []
-    for folder in sorted(logs_dir.iterdir()):
-        if folder.is_dir() and RUN_NAME_PATTERN.match(folder.name) and len(
-                folder.name) <= MAX_RUN_NAME_LENGTH:
-            run = RunDir(logs_dir, folder.name)
-            if run.exists():
-                runs.append(run)
-    return runs
-
-
-def collect_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
-    """(run folder, summary) of every run under `logs_dir` that has a summary, sorted by
-    dataset then name."""
-    return by_dataset_and_name([(run.path, run.summary()) for run in list_runs(logs_dir)])
-
-
-def by_dataset_and_name(runs: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
-    """The (run folder, summary) pairs that have a summary, sorted by dataset then name: the
-    order every listing of runs shares."""
-    runs = [(path, summary) for path, summary in runs if summary]
-    return sorted(runs, key=lambda run: (str(run[1].get("dataset")), run[1]["run_name"]))
-
-
-def complete_runs(logs_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
-    """(run folder, summary) of the complete runs: the only runs that are results."""
-    return [(run_dir, summary) for run_dir, summary in collect_runs(Path(logs_dir).resolve())
-            if summary.get("status") == COMPLETE]
-
-
-def by_dataset(runs: list[tuple[Path, dict]]) -> dict[str, list[tuple[Path, dict]]]:
-    """The runs grouped by their summary's dataset, in the order first seen."""
-    groups: dict[str, list[tuple[Path, dict]]] = {}
-    for run_dir, summary in runs:
-        groups.setdefault(str(summary.get("dataset")), []).append((run_dir, summary))
-    return groups
 
 
 def _process_alive(pid) -> bool:

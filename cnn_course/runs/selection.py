@@ -4,9 +4,9 @@ decide by the rule; the chosen recipe's test-set seeds and the base network's an
 question. `cnn-course report` renders this; nothing here trains or picks by a test accuracy.
 
 A run belongs to a recipe (a candidate, the chosen one, the base) when it is a complete,
-full-data run of that notebook whose every notebook parameter is the notebook's default or the
-recipe's value (`seeds.recipe_parameters`: the seed, the run's name and place, and speed settings
-do not count).
+full-data run of that notebook whose every recipe parameter is the notebook's default or the
+recipe's value (`RunRecord.trained_as`: the seed, the data, the run's place and its speed
+settings do not count).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from pathlib import Path
 
 from cnn_course import tables
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.seeds import ADDED_PARAMETER_DEFAULTS, NOT_RECIPE, mean_std, recipe_parameters
+from cnn_course.runs.logs_folder import Run
+from cnn_course.runs.seeds import mean_std
 
 SELECTION_FILE = "selection.yaml"  # in the logs folder
-# Parameters that say which data, not which recipe: matched separately.
-DATA_PARAMETERS = ("validation", "sample")
 
 
 @dataclass(frozen=True)
@@ -87,25 +86,15 @@ def _recipe_defaults(path: str, modified_ns: int, size: int) -> dict:
 
     defaults = parameters.notebook_parameters(path)
     return {name: value for name, value in defaults.items()
-            if name not in NOT_RECIPE and name not in DATA_PARAMETERS}
+            if parameters.role(name) == parameters.RECIPE}
 
 
-def members(runs: Sequence[tuple[Path, dict]], notebook: str, settings: Mapping,
-            defaults: Mapping, validation: str) -> list[tuple[Path, dict]]:
-    """The complete full-data runs of `notebook` on `validation` whose parameters are the
+def members(runs: Sequence[Run], notebook: str, settings: Mapping, defaults: Mapping,
+            validation: str) -> list[Run]:
+    """The complete full-data runs of `notebook` on `validation` whose recipe is the
     defaults with `settings` on top."""
-    return [(run_dir, summary) for run_dir, summary in runs
-            if summary.get("status") == "complete"
-            and _trained_as(summary, notebook, {**defaults, **settings}, validation)]
-
-
-def _trained_as(summary: Mapping, notebook: str, wanted: Mapping, validation: str) -> bool:
-    """Whether a run is a full-data run of `notebook` on `validation` with `wanted`'s values."""
-    if (summary.get("notebook") != notebook or summary.get("sample")
-            or summary.get("validation", "test") != validation):
-        return False
-    trained = {**ADDED_PARAMETER_DEFAULTS, **recipe_parameters(summary)}
-    return all(trained.get(name, value) == value for name, value in wanted.items())
+    return [run for run in runs if run.record.complete
+            and run.record.trained_as(notebook, {**defaults, **settings}, validation)]
 
 
 @dataclass(frozen=True)
@@ -114,13 +103,13 @@ class Outcome:
     until every candidate has a run), and the test-set runs of the chosen recipe and the base."""
 
     selection: Selection
-    candidate_runs: dict  # candidate name -> [(run_dir, summary)]
+    candidate_runs: dict  # candidate name -> [Run]
     chosen: Candidate | None
     student_runs: list
     base_runs: list
 
 
-def outcome(selection: Selection, runs: Sequence[tuple[Path, dict]],
+def outcome(selection: Selection, runs: Sequence[Run],
             defaults_of: Callable[[str], dict] | None = None) -> Outcome:
     """Applies the rule: the candidate with the highest mean final holdout accuracy, once every
     candidate has at least one complete holdout run (ties: the first listed). `defaults_of`
@@ -133,7 +122,7 @@ def outcome(selection: Selection, runs: Sequence[tuple[Path, dict]],
     chosen = None
     if all(candidate_runs.values()):
         chosen = max(selection.candidates, key=lambda candidate: mean_std(
-            [summary["final_val_accuracy"] for _, summary in candidate_runs[candidate.name]])[0])
+            [run.record.final_accuracy for run in candidate_runs[candidate.name]])[0])
     student_runs = (members(runs, selection.notebook, chosen.parameters, defaults, "test")
                     if chosen else [])
     base_runs = members(runs, selection.base_notebook, {}, defaults_of(selection.base_notebook),
@@ -150,8 +139,8 @@ def verdict(result: Outcome) -> str:
         return (f"Not answered yet: {done} of {len(selection.candidates)} candidates have a "
                 f"holdout run, so no recipe is chosen and no student seed has run on the test "
                 f"set.")
-    student = [summary["final_val_accuracy"] for _, summary in result.student_runs]
-    base = [summary["final_val_accuracy"] for _, summary in result.base_runs]
+    student = [run.record.final_accuracy for run in result.student_runs]
+    base = [run.record.final_accuracy for run in result.base_runs]
     student_seeds, base_seeds = _by_seed(result.student_runs), _by_seed(result.base_runs)
     seeds_in = (f"{_seeds_in(student_seeds)} of {selection.seeds.get('student', 5)} "
                 f"student seeds and {_seeds_in(base_seeds)} of "
@@ -175,12 +164,12 @@ def verdict(result: Outcome) -> str:
             f"{goal}{_repeated_seeds({'student': student_seeds, 'base': base_seeds})}")
 
 
-def _by_seed(runs: Sequence[tuple[Path, dict]]) -> dict:
+def _by_seed(runs: Sequence[Run]) -> dict:
     """The runs' folder names grouped by seed, in the runs' order: one grouping that the seed
     count, the run count, the repeated seeds and the missing seeds all read."""
     by_seed: dict = {}
-    for run_dir, summary in runs:
-        by_seed.setdefault(summary.get("seed"), []).append(Path(run_dir).name)
+    for run in runs:
+        by_seed.setdefault(run.record.seed, []).append(run.name)
     return by_seed
 
 
@@ -223,19 +212,18 @@ class NextRun:
         settings = ",".join(f"{name}={value}" for name, value in self.parameters.items())
         return f"{self.short_name}:{settings}"
 
-    def started(self, runs: Sequence[tuple[Path, dict]],
-                defaults_of: Callable[[str], dict] | None = None) -> Path | None:
+    def started(self, runs: Sequence[Run],
+                defaults_of: Callable[[str], dict] | None = None) -> Run | None:
         """The unfinished run among `runs` (running, interrupted or failed) that is this one,
         so that `cnn-course results` says it is under way instead of inviting a second copy."""
         settings = {name: value for name, value in self.parameters.items()
                     if name not in ("seed", "validation")}
         wanted = {**(defaults_of or notebook_defaults)(self.notebook), **settings}
         validation = self.parameters.get("validation", "test")
-        for run_dir, summary in runs:
-            if (summary.get("status") != "complete"
-                    and summary.get("seed") == self.parameters.get("seed")
-                    and _trained_as(summary, self.notebook, wanted, validation)):
-                return run_dir
+        for run in runs:
+            if (not run.complete and run.record.seed == self.parameters.get("seed")
+                    and run.record.trained_as(self.notebook, wanted, validation)):
+                return run
         return None
 
 

@@ -37,16 +37,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cnn_course import tables
+from cnn_course.runs import parameters as parameters_module
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.logs_folder import check_run_name
-from cnn_course.runs.run_folder import COMPLETE, RunDir
+from cnn_course.runs.run_files import check_run_name
+from cnn_course.runs.record import COMPLETE, RunRecord, UnreadableRecordError
+from cnn_course.runs.run_folder import RunDir
 
 EVENT_TOPIC = "cnn-course-sweep"
 RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
-# Short names in run names; a parameter without one is written in full. `validation` shows its
-# value alone (`holdout`).
-ABBREVIATIONS = {"weight_decay": "wd", "learning_rate": "lr", "max_learning_rate": "maxlr",
-                 "batch_size": "bs", "label_smoothing": "ls", "validation": "", "precision": "", "model_variant": ""}
 RETRIES = 2  # a point whose worker died is run again this many times (Dask's `retries`)
 
 
@@ -56,12 +54,6 @@ class Point:
 
     run_name: str
     parameters: dict
-
-    @property
-    def seedless(self) -> tuple:
-        """What the point sets besides its seed: points equal here differ only by seed."""
-        return tuple((name, repr(value)) for name, value in self.parameters.items()
-                     if name not in ("seed", "run_name"))
 
 
 def parse_values(text: str) -> list:
@@ -92,8 +84,7 @@ def point_name(prefix: str, parameters: Mapping[str, object]) -> str:
     names = [name for name in parameters if name != "seed"] + (
         ["seed"] if "seed" in parameters else [])
     for name in names:
-        abbreviation = ABBREVIATIONS.get(name, name)
-        parts.append(f"{abbreviation}{_format(parameters[name])}")
+        parts.append(f"{parameters_module.short_name(name)}{_format(parameters[name])}")
     name = "-".join(parts)
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
@@ -159,15 +150,18 @@ def run_point(notebook_name: str, point: Point, logs_dir: str | None, overwrite:
         command.append("--overwrite")
     result = subprocess.run(command, capture_output=True, text=True, preexec_fn=_die_with_parent)
     run = RunDir(target, point.run_name)
-    summary = run.summary()
+    try:
+        record = run.record() or RunRecord(point.run_name)
+    except UnreadableRecordError:  # the state says failed or interrupted; the error says why
+        record = RunRecord(point.run_name)
     data_missing = "was not found. Looked for" in result.stderr
     outcome = {
         "run_name": point.run_name,
         "returncode": result.returncode,
-        "state": run.state() or "not started",
-        "final_val_accuracy": summary.get("final_val_accuracy"),
-        "best_val_accuracy": summary.get("best_val_accuracy"),
-        "validation": summary.get("validation", "test"),
+        "state": run.state(record) or "not started",
+        "final_val_accuracy": record.results.final_val_accuracy,
+        "best_val_accuracy": record.results.best_val_accuracy,
+        "validation": record.data.validation,
         "seconds": time.time() - started,
         "worker": _worker_name(),
         "error": " ".join(result.stderr.strip().splitlines()[-1:]) if result.returncode else "",
@@ -267,13 +261,13 @@ def run_sweep(
     pending = []
     for point in points:
         run = RunDir(logs_dir, point.run_name)
-        if run.state() == COMPLETE and not overwrite:
-            summary = run.summary()
+        record = run.record() if run.exists() else None
+        if record is not None and record.complete and not overwrite:
             outcomes[point.run_name] = {"run_name": point.run_name, "state": COMPLETE,
-                                        "final_val_accuracy": summary.get("final_val_accuracy"),
-                                        "best_val_accuracy": summary.get("best_val_accuracy"),
+                                        "final_val_accuracy": record.final_accuracy,
+                                        "best_val_accuracy": record.results.best_val_accuracy,
                                         "skipped": True}
-            say(f"skip  {point.run_name}: complete ({run.describe_state()})")
+            say(f"skip  {point.run_name}: complete ({run.describe_state(record)})")
         else:
             pending.append(point)
     if not pending:
@@ -365,8 +359,8 @@ def progress_line(done: int, total: int, outcome: Mapping) -> str:
 
 def summary_table(result: SweepResult, logs_dir: Path) -> str:
     """Mean ± std of the final and best validation accuracy over points differing by seed."""
-    from cnn_course.runs import report, seeds
+    from cnn_course.runs import logs_folder, report, seeds
 
-    runs = [RunDir(logs_dir, point.run_name) for point in result.points]
-    return report.seed_groups_text(seeds.seed_groups([(run.path, run.summary())
-                                                       for run in runs]))
+    names = {point.run_name for point in result.points}
+    return report.seed_groups_text(seeds.seed_groups(
+        [run for run in logs_folder.load(logs_dir).complete if run.name in names]))

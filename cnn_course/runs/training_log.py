@@ -1,26 +1,29 @@
-"""Logged training runs: one call that every training notebook uses.
+"""A logged run: one Keras callback that turns a plain `model.fit` into a run folder.
 
-`fit_logged(model, ...)` trains with a checkpoint (Keras' `BackupAndRestore`) and writes the
-run folder (`run_folder.RunDir`, which owns its state; `run_files` its file names and formats):
+    split = data.split("cifar10", validation, sample=sample)
+    (x_train, y_train), (x_val, y_val) = split
+    run = training_log.LoggedRun(run_name, split, recipe, logs_dir)
+    model.fit(x_train, y_train, epochs=epochs, batch_size=recipe.batch_size,
+              validation_data=(x_val, y_val), callbacks=[run])
 
-- `history.csv`: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy,
-  learning_rate, epoch_seconds);
-- `train.log`: the Keras-style lines the course's READMEs paste (a NaN loss shows as `nan`);
-- `summary.json`: what ran, on what, and how well (rewritten each epoch, strict JSON; `status`
-  is running, failed or complete). Its top-level environment (`git_commit`,
-  `uncommitted_changes`, `backend`, `device`, `versions`) is the process that trained last;
-  `segments` has one entry per process that trained the run, so a resumed run still says where
-  each of its epochs came from;
-- `tensorboard/`: the same curves as TensorBoard event files (`tensorboard --logdir logs/`);
-- `model.keras` (the final model, taking raw uint8 images: architecture and weights, without the
-  optimizer's state, `models.saving`), `model.md` (its layer table) and
-  `curves.png`, at the end. Only then is the checkpoint removed: a kill at any moment before
-  leaves a run that resumes.
+The run takes what `fit` knows from `fit` itself (the model, the epochs and steps: Keras hands
+them to a callback) and the rest from the objects that carry it: the data split (dataset,
+validation set, sample), the recipe, and the seed this process was seeded with
+(`environment.seeded`). Under `cnn-course run` the runner's context adds every notebook
+parameter and names the folder.
+
+The folder (`run_folder.RunDir` owns its state, lock and checkpoint) gets, after every epoch,
+`history.csv`, `train.log` (Keras-style lines) and `summary.json` (the run's `record`:
+`running`, `failed` or `complete`; one segment per process that trained it); TensorBoard event
+files (`tensorboard --logdir logs/`); and at the end the final model (`model.keras`, taking raw
+uint8 images), its layer table (`model.md`) and `curves.png`. Only then is the checkpoint
+removed: a kill at any moment before leaves a run that resumes (Keras' `BackupAndRestore`).
 
 Nothing is clobbered: a complete run is replaced only when asked (`overwrite=True`, or
 `cnn-course run --overwrite`), by a run trained in a staging folder and swapped in once it is
-complete. A damaged checkpoint, or a resume with other parameters or another model, is refused
-with one message. A NaN loss stops the run, which is recorded as `failed: nan`.
+complete. A damaged checkpoint, a resume with other parameters or another model, or a model
+that has already taken steps is refused with one message before a step is taken. A NaN loss
+stops the run, which is recorded as `failed: nan`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,11 +40,11 @@ import keras
 import numpy as np
 
 from cnn_course.runs import environment
+from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import resolve_logs_dir
 from cnn_course.runs.parameters import check_argument
+from cnn_course.runs.record import COMPLETE, FAILED, RUNNING, RunRecord, new_record
 from cnn_course.runs.run_context import RunContext
-from cnn_course.runs.run_folder import COMPLETE, FAILED, PLACEMENT_PARAMETERS, RunDir
-from cnn_course.runs.errors import RunError
 from cnn_course.runs.run_files import (
     SUMMARY_FILE,
     atomic_path,
@@ -50,6 +53,7 @@ from cnn_course.runs.run_files import (
     keras_log_lines,
     summarize_history,
 )
+from cnn_course.runs.run_folder import RunDir
 
 
 class TrainingDivergedError(RuntimeError):
@@ -76,69 +80,6 @@ class RunBackup(keras.callbacks.BackupAndRestore):
     def on_epoch_end(self, epoch, logs=None):
         if _all_finite(logs):
             super().on_epoch_end(epoch, logs)
-
-
-class RunLogger(keras.callbacks.Callback):
-    """Writes a run's history, Keras-style log and summary after every epoch, and stops the
-    training at the end of an epoch whose loss is NaN or infinite.
-
-    Place it before `RunBackup` in the callback list: on a resumed run the rows of the epochs
-    being repeated are replaced, never duplicated, and none is lost.
-    """
-
-    def __init__(self, run: RunDir, summary: Mapping, epochs: int):
-        super().__init__()
-        self.run = run
-        self.summary = dict(summary)
-        self.epochs = epochs
-        self.rows = run.history()
-        self.failure: str | None = None
-        self._epoch_start = 0.0
-        self._session_start = 0.0
-        self._previous_wall = float(self.summary.get("wall_time_s") or 0.0)
-
-    def on_train_begin(self, logs=None):
-        self._session_start = time.perf_counter()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-        segments = self.summary.get("segments")
-        if segments and segments[-1]["first_epoch"] is None:
-            # Only now is the epoch that BackupAndRestore resumes from known.
-            segments[-1]["first_epoch"] = epoch + 1
-
-    def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
-        row.setdefault("learning_rate", current_learning_rate(self.model))
-        row["epoch_seconds"] = time.perf_counter() - self._epoch_start
-        self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
-        if not _all_finite(logs):
-            bad = ", ".join(f"{key} {value}" for key, value in logs.items()
-                            if not math.isfinite(float(value)))
-            self.failure = f"{bad} in epoch {epoch + 1}"
-            self.model.stop_training = True
-        self.write(status="running")
-
-    def write(self, status: str, **extra) -> None:
-        """Rewrites history.csv, train.log and summary.json from the rows so far."""
-        steps = self.params.get("steps") if self.params else None
-        atomic_write_text(self.run.history_path, history_csv(self.rows))
-        atomic_write_text(
-            self.run.train_log_path,
-            "".join(keras_log_lines(row, self.epochs, steps) for row in self.rows),
-        )
-        self.summary.update(summarize_history(self.rows))
-        self.summary.update(
-            status=status,
-            epochs_run=len(self.rows),
-            steps_per_epoch=steps,
-            wall_time_s=round(
-                self._previous_wall + time.perf_counter() - self._session_start, 2
-            ),
-            updated_at=_now(),
-            **extra,
-        )
-        self.run.write_summary(self.summary)
 
 
 def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
@@ -171,80 +112,44 @@ def current_learning_rate(model: keras.Model) -> float | None:
 _UNFINISHED: dict[Path, "LoggedRun"] = {}
 
 
-class LoggedRun:
-    """A logged run around a plain `model.fit`: the run's folder, lock, checkpoint and files
-    ride on Keras callbacks.
+class LoggedRun(keras.callbacks.Callback):
+    """A logged run: pass it to `model.fit(..., callbacks=[run])` (see the module's example).
 
-        run = training_log.LoggedRun(model, "cifar10_separable", epochs=50, dataset="cifar10",
-                                     validation_data=(x_val, y_val))
-        model.fit(x_train, y_train, epochs=50, validation_data=(x_val, y_val),
-                  callbacks=run.callbacks)
-        run.record_evaluation(model.evaluate(x_val, y_val, return_dict=True), len(x_val))
-
-    Creating it checks everything before a step is taken: the arguments, that the model is
-    compiled with fresh weights (a fresh run refuses a model whose optimizer has taken steps, so
-    a logged result always comes from training inside the run), and the run rules `RunDir`
-    owns (a complete run is kept unless `overwrite`; an interrupted run, one with `backup/`,
-    resumes only with the same parameters and model). `validation` names what the validation
-    data is ("test", the course's convention, or "holdout", `data.split`); the summary records
-    it and the number of validation images, so a holdout accuracy is never shown as a test
-    accuracy. Under `cnn-course run`, the runner's context names the folder and every parameter
-    of the notebook (recorded in the summary, with `parameters` added on top).
-
-    The callbacks write `history.csv`, `train.log` and `summary.json` after every epoch
-    (`RunLogger`), keep the checkpoint (`RunBackup`: `model.fit` resumes from it by itself),
-    write TensorBoard files, stop at a NaN loss, and at the end of training write the final
-    files and mark the run complete (`finish`); a NaN loss is recorded as `failed: nan` and
-    raises `TrainingDivergedError` out of `model.fit`.
+    `split`: what `data.split` returned (or a `data.Split` you make); `recipe`: a
+    `recipes.Recipe` or a mapping of what defines the training. Creating it checks the run
+    rules `RunDir` owns before any training: a complete run is kept unless `overwrite`, a
+    damaged checkpoint is refused, and the run's lock is taken. When `fit` starts, it refuses a
+    model whose optimizer has already taken steps (a logged result always comes from training
+    inside the run) and an interrupted run that would resume with other parameters or another
+    model. A NaN loss is recorded as `failed: nan` and raises `TrainingDivergedError` out of
+    `model.fit`.
     """
 
-    def __init__(
-        self,
-        model: keras.Model,
-        run_name: str,
-        *,
-        epochs: int,
-        validation_data=None,
-        batch_size: int | None = None,
-        dataset: str | None = None,
-        sample: bool | None = None,
-        seed: int | None = None,
-        validation: str = "test",
-        parameters: Mapping | None = None,
-        logs_dir: str | os.PathLike | None = None,
-        overwrite: bool = False,
-    ):
-        from cnn_course.models.inputs import check_model_input
-        from cnn_course.models.training import speed_settings
-
-        for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed),
-                            ("validation", validation)):
-            check_argument(name, value)
-        if isinstance(validation_data, tuple):
-            check_model_input(model, validation_data[0], "validation images")
-        if getattr(model, "optimizer", None) is None:
-            raise ValueError(
-                f"Model {model.name!r} is not compiled. Call `model.compile(...)` before "
-                f"starting the logged run."
-            )
+    def __init__(self, run_name: str, split, recipe=None,
+                 logs_dir: str | os.PathLike | None = None, *, overwrite: bool = False):
+        super().__init__()
+        self.split = split
+        recipe = dict(recipe.as_dict() if hasattr(recipe, "as_dict") else recipe or {})
         context = RunContext.from_environment()
         if context is not None and context.run_name == run_name:
             # Under `cnn-course run`: the runner holds the lock and chose the folder.
             run, target = RunDir(context.logs_dir, run_name), RunDir.at(context.run_dir)
-            parameters = {**context.parameters, **(parameters or {})}
+            parameters = {**context.parameters, **recipe}
             self._lock = contextlib.nullcontext()
         else:
             run, target = RunDir(resolve_logs_dir(logs_dir), run_name), None
-            parameters = dict(parameters or {})
+            parameters = {**recipe, "seed": environment.seeded()}
             self._lock = run.locked(command=f"LoggedRun(run_name={run_name!r})")
-        parameters = {key: value for key, value in parameters.items()
-                      if key not in PLACEMENT_PARAMETERS}
-        if parameters.setdefault("validation", validation) != validation:
+        stated = parameters.setdefault("validation", split.validation)
+        if stated != split.validation:
             raise ValueError(
-                f"The notebook's parameter validation={parameters['validation']!r} but the run "
-                f"was started with validation={validation!r}: pass `validation=validation` and "
-                f"validate on `data.split(..., validation)`'s second pair."
-            )
+                f"The notebook's parameter validation={stated!r} but the run's data validates "
+                f"on {split.validation!r}: pass `data.split(..., validation)` to the run.")
+        parameters.setdefault("sample", split.sample)
+        for name, value in parameters.items():
+            check_argument(name, value)
+        self.parameters = parameters
+        self.notebook = context.notebook if context else None
         self.run_path = run.path
         earlier = _UNFINISHED.pop(run.path, None)
         if earlier is not None:  # an attempt in this process that was interrupted (a notebook
@@ -256,38 +161,17 @@ class LoggedRun:
                 run.recover()
                 target = run.training_target(overwrite)
             target.remove_temporaries()
-            resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here
-            previous = target.summary() if resumed_epoch is not None else {}
-            if resumed_epoch is None:
-                steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-                if steps_taken:
-                    raise ValueError(
-                        f"Model {model.name!r} has already been trained for {steps_taken} "
-                        f"steps. A logged run must start from fresh weights: build and compile "
-                        f"a new model, or resume an interrupted run (its `{target.backup_path}` "
-                        f"folder must exist)."
-                    )
-                target.clear()  # an earlier attempt that never completed
-                target.path.mkdir(parents=True, exist_ok=True)
-            else:
-                target.check_resume(parameters, epochs, (model.name, int(model.count_params())))
+            self.resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here
         except BaseException:
             self.release()
             raise
-        self.run, self.target, self.model = run, target, model
+        self.run, self.target = run, target
         self.under_runner = context is not None
-        self.logger = RunLogger(target, _start_summary(
-            run.name, model, previous, resumed_epoch is not None,
-            dataset=dataset, sample=sample, seed=seed, epochs_requested=epochs,
-            batch_size=batch_size, validation=validation,
-            validation_examples=_examples(validation_data), speed=speed_settings(model),
-            parameters=parameters,
-            notebook=context.notebook if context else None,
-            launched_by="cnn-course run" if context else "fit_logged"), epochs)
-        # The logger writes epoch N before the backup records it as done: a crash in between
-        # repeats epoch N on resume (its row replaced), never loses it.
-        self.callbacks: list[keras.callbacks.Callback] = [
-            self.logger, RunBackup(target.backup_path), *tensorboard(target), _RunEnd(self)]
+        self.record: RunRecord | None = None
+        self.rows: list[dict] = []
+        self.failure: str | None = None
+        self._inner: list[keras.callbacks.Callback] = []
+        self._epoch_start = self._session_start = 0.0
 
     @property
     def path(self) -> Path:
@@ -298,24 +182,147 @@ class LoggedRun:
         """The epochs logged so far, as `history.csv` holds them."""
         return self.target.history()
 
-    def record_evaluation(self, results: Mapping[str, float], examples: int) -> dict:
-        """Adds `model.evaluate(..., return_dict=True)` on the run's validation set to its
-        summary (`evaluation`); returns the summary."""
-        return record_evaluation(self.target.path, results, examples)
+    # Keras' hooks: the run's own, then its checkpoint's and TensorBoard's.
+    def on_train_begin(self, logs=None):
+        try:
+            self._start(self.model)
+        except BaseException:
+            self.release()
+            raise
+        for callback in self._inner:
+            callback.set_model(self.model)
+            callback.set_params(self.params)
+            callback.on_train_begin(logs)
+        self._session_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        segments = self.record.segments
+        if segments and segments[-1]["first_epoch"] is None:
+            # Only now is the epoch that BackupAndRestore resumes from known.
+            segments[-1]["first_epoch"] = epoch + 1
+        for callback in self._inner:
+            callback.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The run writes epoch N before the checkpoint records it as done: a crash in between
+        # repeats epoch N on resume (its row replaced), never loses it.
+        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        row.setdefault("learning_rate", current_learning_rate(self.model))
+        row["epoch_seconds"] = time.perf_counter() - self._epoch_start
+        self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
+        if not _all_finite(logs):
+            bad = ", ".join(f"{key} {value}" for key, value in logs.items()
+                            if not math.isfinite(float(value)))
+            self.failure = f"{bad} in epoch {epoch + 1}"
+            self.model.stop_training = True
+        self.write(RUNNING)
+        for callback in self._inner:
+            callback.on_epoch_end(epoch, logs)
+
+    def on_test_begin(self, logs=None):
+        for callback in self._inner:
+            callback.on_test_begin(logs)
+
+    def on_test_end(self, logs=None):
+        for callback in self._inner:
+            callback.on_test_end(logs)
+
+    def on_train_end(self, logs=None):
+        for callback in self._inner:
+            callback.on_train_end(logs)
+        self.end()
+
+    # The run's own steps.
+    def _start(self, model: keras.Model) -> None:
+        """At the start of `fit`: the record of this training process, the resume rules, and
+        the checkpoint and TensorBoard callbacks."""
+        from cnn_course.models.inputs import check_model_input
+        from cnn_course.models.training import speed_settings
+
+        x_val = self.split[1][0]
+        check_model_input(model, x_val, "validation images")
+        starting = self._starting_record(model)
+        if self.resumed_epoch is None:
+            steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+            if steps_taken:
+                raise ValueError(
+                    f"Model {model.name!r} has already been trained for {steps_taken} steps. A "
+                    f"logged run must start from fresh weights: build and compile a new model, "
+                    f"or resume an interrupted run (its `{self.target.backup_path}` folder "
+                    f"must exist).")
+            self.target.clear()  # an earlier attempt that never completed
+            self.target.path.mkdir(parents=True, exist_ok=True)
+            previous = RunRecord(self.run.name)
+        else:
+            self.target.check_resume(starting)
+            previous = self.target.record() or RunRecord(self.run.name)
+            self.rows = self.target.history()
+        self.record = starting.replace(
+            speed=speed_settings(model),
+            segments=[*previous.segments, starting.segments[0]],
+            training={"resumed": self.resumed_epoch is not None or previous.training.resumed,
+                      "started_at": previous.training.started_at or _now(),
+                      "wall_time_s": previous.training.wall_time_s})
+        self._inner = [RunBackup(self.target.backup_path), *tensorboard(self.target)]
+
+    def _starting_record(self, model: keras.Model) -> RunRecord:
+        process = {"git_commit": environment.git_commit(),
+                   "uncommitted_changes": environment.uncommitted_changes(),
+                   **environment.describe()}
+        segment = {"first_epoch": None, **{key: process[key] for key in (
+            "git_commit", "uncommitted_changes", "backend", "device")}, "started_at": _now()}
+        epochs = self.params.get("epochs")
+        parameters = {**self.parameters}
+        if parameters.get("epochs") is None:
+            parameters["epochs"] = epochs
+        return new_record(
+            self.run.name, parameters, notebook=self.notebook,
+            launched_by="cnn-course run" if self.under_runner else "LoggedRun",
+            model={"name": model.name, "params": int(model.count_params()),
+                   "trainable_params": int(sum(np.prod(w.shape)
+                                               for w in model.trainable_weights))},
+            data={"dataset": self.split.dataset, "validation_examples": len(self.split[1][0])},
+            environment=process, segments=[segment],
+            training={"epochs_requested": epochs})
+
+    def write(self, status: str, **fields) -> None:
+        """Rewrites history.csv, train.log and summary.json from the rows so far."""
+        steps = self.params.get("steps") if self.params else None
+        epochs = self.record.training.epochs_requested
+        atomic_write_text(self.target.history_path, history_csv(self.rows))
+        atomic_write_text(self.target.train_log_path,
+                          "".join(keras_log_lines(row, epochs, steps) for row in self.rows))
+        timing = summarize_history(self.rows)
+        self.record = self.record.replace(
+            status=status, **fields,
+            training={"epochs_run": len(self.rows), "steps_per_epoch": steps,
+                      "wall_time_s": round(self.record.training.wall_time_s
+                                           + time.perf_counter() - self._session_start, 2),
+                      "updated_at": _now(), "train_time_s": timing.get("train_time_s"),
+                      "mean_epoch_s": timing.get("mean_epoch_s")},
+            results={name: timing.get(name) for name in (
+                "final_val_accuracy", "final_val_loss", "best_val_accuracy", "best_epoch")})
+        self._session_start = time.perf_counter()
+        self.target.write_record(self.record)
+
+    def record_evaluation(self, results: Mapping[str, float]) -> RunRecord:
+        """Adds `model.evaluate(..., return_dict=True)` on the run's validation images to its
+        record; returns the record."""
+        return record_evaluation(self.target.path, results, len(self.split[1][0]))
 
     def end(self) -> None:
         """At the end of `model.fit`: the final files and `complete`, or `failed: nan`."""
         try:
-            if self.logger.failure:
-                self.logger.write(status=FAILED, failure="nan",
-                                  error=f"not finite: {self.logger.failure}")
+            if self.failure:
+                self.write(FAILED, failure="nan", error=f"not finite: {self.failure}")
                 raise TrainingDivergedError(
-                    f"Run {self.run.name!r} stopped: {self.logger.failure} (the loss diverged). "
-                    f"It is recorded as failed in {self.target.path}. Lower the learning rate or "
+                    f"Run {self.run.name!r} stopped: {self.failure} (the loss diverged). It is "
+                    f"recorded as failed in {self.target.path}. Lower the learning rate or "
                     f"check the inputs, then start it over (`cnn-course run ... --restart`).")
-            if len(self.logger.rows) < self.logger.epochs:
+            if len(self.rows) < (self.record.training.epochs_requested or 0):
                 return  # stopped early (a user's callback): interrupted, resumable
-            finish(self.model, self.target, self.logger)
+            finish(self.model, self)
             if self.target.is_staging and not self.under_runner:  # the runner swaps itself
                 self.run.promote(self.target)
         finally:
@@ -329,83 +336,7 @@ class LoggedRun:
         lock.__exit__(None, None, None)
 
 
-class _RunEnd(keras.callbacks.Callback):
-    """Ends the run when `model.fit` ends (the last callback of `LoggedRun.callbacks`)."""
-
-    def __init__(self, run: LoggedRun):
-        super().__init__()
-        self._run = run
-
-    def on_train_end(self, logs=None):
-        self._run.end()
-
-
-def fit_logged(
-    model: keras.Model,
-    x,
-    y=None,
-    *,
-    run_name: str,
-    epochs: int,
-    validation_data=None,
-    batch_size: int | None = None,
-    steps_per_epoch: int | None = None,
-    dataset: str | None = None,
-    sample: bool | None = None,
-    seed: int | None = None,
-    validation: str = "test",
-    parameters: Mapping | None = None,
-    logs_dir: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    callbacks: Sequence[keras.callbacks.Callback] = (),
-    verbose: int | str = 2,
-    **fit_kwargs,
-) -> keras.callbacks.History:
-    """`model.fit` as a `LoggedRun` in one call: `<logs_dir>/<run_name>/`, resumed if
-    interrupted (see `LoggedRun` for every rule)."""
-    from cnn_course.models.inputs import check_model_input
-
-    check_model_input(model, x, "x")
-    run = LoggedRun(model, run_name, epochs=epochs, validation_data=validation_data,
-                    batch_size=batch_size, dataset=dataset, sample=sample, seed=seed,
-                    validation=validation, parameters=parameters, logs_dir=logs_dir,
-                    overwrite=overwrite)
-    try:
-        return model.fit(x, y, validation_data=validation_data, batch_size=batch_size,
-                         epochs=epochs, steps_per_epoch=steps_per_epoch,
-                         callbacks=[*run.callbacks, *callbacks], verbose=verbose, **fit_kwargs)
-    finally:
-        run.release()
-
-
-def _start_summary(run_name: str, model: keras.Model, previous: Mapping, resumed: bool,
-                   **settings) -> dict:
-    """The summary at the start of a training process: settings, environment, segments."""
-    process = {
-        "git_commit": environment.git_commit(),
-        "uncommitted_changes": environment.uncommitted_changes(),
-        **environment.describe(),
-    }
-    segment = {
-        "first_epoch": None,
-        **{key: process[key] for key in ("git_commit", "uncommitted_changes", "backend", "device")},
-        "started_at": _now(),
-    }
-    return {
-        "run_name": run_name,
-        "model_name": model.name,
-        "params": int(model.count_params()),
-        "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        **settings,
-        **process,
-        "started_at": previous.get("started_at", segment["started_at"]),
-        "resumed": resumed or bool(previous.get("resumed")),
-        "wall_time_s": previous.get("wall_time_s", 0.0),
-        "segments": [*previous.get("segments", []), segment],
-    }
-
-
-def finish(model: keras.Model, run: RunDir, logger: RunLogger) -> None:
+def finish(model: keras.Model, run: LoggedRun) -> None:
     """Writes the end-of-run files (the final model, its layer table, the curves), marks the
     run complete, and only then drops its checkpoint."""
     import matplotlib.pyplot as plt
@@ -413,16 +344,17 @@ def finish(model: keras.Model, run: RunDir, logger: RunLogger) -> None:
     from cnn_course import plots
     from cnn_course.models.saving import save_for_inference
 
-    with atomic_path(run.model_path) as temporary:
+    folder = run.target
+    with atomic_path(folder.model_path) as temporary:
         save_for_inference(model, temporary)  # the checkpoint keeps the optimizer until now
-    atomic_write_text(run.model_table_path, layer_table_markdown(model) + "\n")
-    figure = plots.training_curves(logger.rows, title=logger.summary.get("run_name"))
-    with atomic_path(run.curves_path) as temporary:
+    atomic_write_text(folder.model_table_path, layer_table_markdown(model) + "\n")
+    figure = plots.training_curves(run.rows, title=run.record.run_name)
+    with atomic_path(folder.curves_path) as temporary:
         figure.savefig(temporary, dpi=100)
     plt.close(figure)
-    logger.summary["finished_at"] = _now()
-    logger.write(status=COMPLETE)
-    run.remove_backup()
+    run.record = run.record.replace(training={"finished_at": _now()})
+    run.write(COMPLETE)
+    folder.remove_backup()
 
 
 def layer_table_markdown(model: keras.Model) -> str:
@@ -439,31 +371,22 @@ def layer_table_markdown(model: keras.Model) -> str:
         return reason + "\n\n```\n" + "\n".join(lines).strip() + "\n```"
 
 
-def record_evaluation(
-    run_dir: str | os.PathLike,
-    results: Mapping[str, float],
-    examples: int,
-) -> dict:
+def record_evaluation(run_dir: str | os.PathLike, results: Mapping[str, float],
+                      examples: int) -> RunRecord:
     """Adds `model.evaluate` results on the run's validation set (the test set, or the holdout
-    for a `validation="holdout"` run) to the summary of the run in folder `run_dir`
-    (`evaluation`); `LoggedRun.record_evaluation` is the usual way in."""
+    for a `validation="holdout"` run) to the record of the run in folder `run_dir`;
+    `LoggedRun.record_evaluation` is the usual way in."""
     run = RunDir.at(Path(run_dir))
-    summary = run.summary()
-    if not summary:
+    record = run.record()
+    if record is None:
         raise RunError(f"No run in {run.path} (no {SUMMARY_FILE}): an evaluation is recorded "
                        f"only beside the run it evaluates. Pass the run's folder "
                        f"(`LoggedRun.path`).")
-    summary["evaluation"] = {**{k: float(v) for k, v in results.items()}, "examples": examples,
-                             "validation": summary.get("validation", "test")}
-    run.write_summary(summary)
-    return summary
-
-
-def _examples(validation_data) -> int | None:
-    """How many images `validation_data` holds (None when it is not an `(x, y)` tuple)."""
-    if isinstance(validation_data, tuple) and validation_data:
-        return len(validation_data[0])
-    return None
+    record = record.replace(results={"evaluation": {
+        **{key: float(value) for key, value in results.items()}, "examples": examples,
+        "validation": record.data.validation}})
+    run.write_record(record)
+    return record
 
 
 def _all_finite(logs) -> bool:

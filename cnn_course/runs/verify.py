@@ -37,8 +37,8 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
     import keras
 
     run = RunDir.at(Path(run_dir))
-    summary = run.summary()
-    if run.state() != COMPLETE:
+    record = run.record()
+    if run.state(record) != COMPLETE:
         raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
                          f"no final model to verify.")
     from cnn_course.models import training
@@ -47,11 +47,11 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
         model = keras.saving.load_model(model_path)
     if not model.compiled:  # saved for inference (models.saving): loss and metric only
         training.compile_classifier(model)
-    _, (x_val, y_val) = data.split(summary["dataset"], summary.get("validation", "test"),
-                                   sample=bool(summary.get("sample")), data_dir=data_dir)
+    _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
+                                   sample=record.data.sample, data_dir=data_dir)
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
-    return Verification(summary["run_name"], float(summary["final_val_accuracy"]),
-                        float(results["accuracy"]), len(x_val), summary.get("validation", "test"),
+    return Verification(record.run_name, float(record.final_accuracy),
+                        float(results["accuracy"]), len(x_val), record.data.validation,
                         committed.commit[:12] if committed else "")
 
 
@@ -62,7 +62,7 @@ def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> st
     try:
         result = verify_run(run.path, data_dir)
     except data.DatasetNotFoundError:
-        dataset = run.summary().get("dataset")
+        dataset = run.record().data.dataset
         return (f"skip {run.name}: the full {dataset} test set is not on this machine (set "
                 f"{data.ENV_VAR} to a folder holding {data.file_name(dataset)})")
     except (OSError, ValueError, KeyError) as error:  # a missing or unreadable model.keras
