@@ -213,6 +213,7 @@ def _sweep(args: argparse.Namespace) -> int:
     import yaml
 
     from cnn_course.runs import logs_folder, notebooks, parameters, sweep
+    from cnn_course.study import report, seeds
 
     notebook = notebooks.resolve(args.notebook)
     grid: dict[str, list] = {}
@@ -234,7 +235,9 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"sweep: {len(points)} runs of {notebook.name} into {logs_dir}")
     result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)
-    print(sweep.summary_table(result, logs_dir))
+    names = {point.run_name for point in result.points}  # over seeds, as the report groups
+    print(report.seed_groups_text(seeds.seed_groups(
+        [run for run in logs_folder.load(logs_dir).complete if run.name in names])))
     return 0 if result.all_complete else EXIT_FAILED
 
 
@@ -328,14 +331,15 @@ def _logs_dir(args: argparse.Namespace) -> Path:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from cnn_course.runs import report
+    from cnn_course.study import report
 
     print(report.terminal_table(_logs_dir(args)))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from cnn_course.runs import environment, report
+    from cnn_course.runs import environment
+    from cnn_course.study import report
 
     logs_dir = _logs_dir(args)
     readme = args.readme or (environment.project_root() or Path.cwd()) / "README.md"

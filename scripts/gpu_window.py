@@ -63,7 +63,8 @@ def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
     """The runs the recipe selection still needs (`logs/selection.yaml`, in its order: missing
     holdout candidates, the base's seeds, the chosen recipe's seeds), at most `limit`; else
     DEFAULT_RUNS. Worked out here, where the runs are, and written into the plan."""
-    from cnn_course.runs import logs_folder, selection
+    from cnn_course.runs import logs_folder
+    from cnn_course.study import selection
 
     logs = ROOT / "logs"
     chosen = selection.read_selection(logs)

@@ -13,7 +13,8 @@ import pytest
 
 import cnn_course
 from cnn_course import cli
-from cnn_course.runs import notebooks, parameters, record, report
+from cnn_course.runs import notebooks, parameters, record
+from cnn_course.study import report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
 
@@ -42,7 +43,7 @@ def test_every_parameter_whose_default_is_none_declares_its_types():
 
     for path in notebooks.paths():
         for spec in parameters.notebook_parameter_specs(path).values():
-            assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. float | None)"
+            assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. \"Optional[float]\")"
 
 
 def test_a_none_default_parameter_is_type_checked(capsys):
@@ -114,10 +115,14 @@ def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
     (tmp_path / "interrupted").mkdir()
     (tmp_path / "interrupted" / "summary.json").write_text(json.dumps(
         {**summary, "run_name": "interrupted", "status": "running"}))
-    code = cli.main(["verify", "full_run", "interrupted", "--logs-dir", str(tmp_path)])
+    write_run(tmp_path, "logs_only", dataset="cifar10")
+    (tmp_path / "full_run" / "model.keras").write_bytes(b"not a zip")  # damaged
+    code = cli.main(["verify", "full_run", "interrupted", "logs_only", "--logs-dir",
+                     str(tmp_path)])
     out = capsys.readouterr().out
     assert "skip interrupted: interrupted after epoch 20 of 20" in out
-    assert "FAIL full_run: cannot re-evaluate it" in out and code == 1  # it has no model.keras
+    assert "skip logs_only: complete, but it keeps its logs only (no model.keras)" in out
+    assert "FAIL full_run: cannot re-evaluate it" in out and code == 1
 
 
 def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
@@ -237,7 +242,7 @@ def test_the_wheel_carries_the_notebooks_and_runs_the_quick_start(tmp_path):
 
 
 def test_the_report_and_the_plots_load_without_keras():
-    code = ("import sys\nfrom cnn_course.runs import report\nfrom cnn_course import plots\n"
+    code = ("import sys\nfrom cnn_course.study import report\nfrom cnn_course import plots\n"
             "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)

@@ -1,4 +1,4 @@
-from cnn_course.runs import comparisons
+from cnn_course.study import comparisons
 from tests.test_report import write_run
 
 

@@ -1,5 +1,5 @@
 """The package's layout is the course's map, and stays so: each area imports only areas below
-it (models < concepts < plots < receptive_field < complexity < runs < assignments < cli), and `data`, which every area
+it (models < concepts < plots < receptive_field < complexity < runs < study < assignments < cli), and `data`, which every area
 may use, imports none of them."""
 
 import ast
@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
-AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "assignments",
-         "cli"]  # low to high
+AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "study",
+         "assignments", "cli"]  # low to high
 SHARED = ["data", "project_metadata", "lesson", "tables"]
 
 
 def area_of(module: str) -> str | None:
-    """'cnn_course.runs.report' -> 'runs'; None for the package itself and __main__."""
+    """'cnn_course.study.report' -> 'study'; None for the package itself and __main__."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[1] in AREAS + SHARED else None
 

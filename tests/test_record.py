@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import logs_folder, parameters, record, seeds
+from cnn_course.runs import logs_folder, parameters, record
+from cnn_course.study import seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = sorted(path.parent for path in (ROOT / "logs").glob("*/summary.json"))

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import comparisons, logs_folder, report, seeds
+from cnn_course.runs import logs_folder
+from cnn_course.study import comparisons, report, seeds
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 

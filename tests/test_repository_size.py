@@ -1,7 +1,7 @@
 """The tracked tree stays small enough to travel. A job sent to a GPU machine carries the
 working tree plus the data and wheels, 64 MiB a call: the whole tree may take half of that.
-(`scripts/gpu_window.py stash` sets the committed models aside for more room; models that back
-no headline claim live in git history, not the tree: `runs.model_history`.)"""
+(`scripts/gpu_window.py stash` sets the committed models aside for more room; a run that backs
+no headline claim may keep its logs only, as the All-CNN demonstrations do.)"""
 
 import subprocess
 from pathlib import Path
@@ -29,9 +29,8 @@ def check_size(files: list[Path], limit_mib: int, what: str) -> None:
                         for size, path in sizes[:8])
     assert total < limit_mib * 2**20, (
         f"{what} is {total / 2**20:.1f} MiB, over {limit_mib} MiB; the largest files:\n"
-        f"{largest}\nCommitted models hold weights only (models.saving); a model that backs "
-        f"no headline claim can live in git history only (runs.model_history); keep other "
-        f"large files out of git."
+        f"{largest}\nCommitted models hold weights only (models.saving); a run that backs "
+        f"no headline claim may keep its logs only; keep other large files out of git."
     )
 
 

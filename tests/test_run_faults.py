@@ -13,8 +13,9 @@ import nbformat
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record, report,
+from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record,
                               run_files, run_folder, training_log)
+from cnn_course.study import report
 from tests.helpers import InterruptAt, fit_tiny_run, tiny_model, tiny_split
 
 NAME = "tiny-run"
@@ -22,7 +23,7 @@ NAME = "tiny-run"
 # A notebook that writes a run through the runner's context without Keras (a fast kernel).
 CONTEXT_NOTEBOOK_CELLS = [
     'run_name = "tiny-run"  # the run\nepochs = 2  # passes\nseed = 0  # seed\n'
-    'logs_dir: str | None = None  # where runs go\nfail = False  # raise after training',
+    'logs_dir: "Optional[str]" = None  # where runs go\nfail = False  # raise after training',
     "from cnn_course.runs import record, run_context, run_folder\n"
     "context = run_context.RunContext.from_environment()\n"
     "run = run_folder.RunDir.at(context.run_dir)\n"

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from cnn_course.runs import errors, logs_folder, report, run_folder, selection
+from cnn_course.runs import errors, logs_folder, run_folder
+from cnn_course.study import report, selection
 from tests.test_report import README, write_run
 
 SELECTION = """\

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from cnn_course.runs import logs_folder, notebooks, record, report, seeds, sweep
+from cnn_course.runs import logs_folder, notebooks, record, sweep
+from cnn_course.study import report, seeds
 
 CLI = [sys.executable, "-m", "cnn_course"]
 # The engine does not depend on the backend (each run is its own process): real sweeps run in

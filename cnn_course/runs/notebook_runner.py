@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -137,7 +136,6 @@ def run_notebook(
     import papermill
     import papermill.exceptions
 
-    _quiet_papermill_parameter_warnings()
     inputs = check_inputs(notebook_path, parameters, logs_dir=logs_dir)  # bad input stops here
     with inputs.run.locked(command=f"cnn-course run {inputs.notebook.name}"):
         inputs.run.recover()
@@ -186,19 +184,6 @@ def run_notebook(
         if target.is_staging:
             prepared.run.promote(target)
     return prepared.run.path / prepared.notebook.name
-
-
-def _quiet_papermill_parameter_warnings() -> None:
-    """papermill warns about parameters its regex cannot read (annotated ones, such as
-    `dropout: float | None = None`); `check_parameters` has already checked them all."""
-    logger = logging.getLogger("papermill")
-    if not any(isinstance(item, _ParameterWarningFilter) for item in logger.filters):
-        logger.addFilter(_ParameterWarningFilter())
-
-
-class _ParameterWarningFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Passed unknown parameter")
 
 
 def _keep(temporary: Path, destination: Path) -> None:

@@ -1,15 +1,15 @@
-"""A notebook's parameters: the `parameters`-tagged cell's small type language (`name[:
-annotation] = literal  # comment`), command-line values, and the argument rules (epochs >= 1,
-validation in test|holdout, ...) that the runner asks before a kernel starts and `fit_logged`
-asks for notebooks run by hand."""
+"""Each training parameter, declared once (`DECLARED`: its role, rule and short name), and a
+notebook's parameters: the `parameters`-tagged cell as papermill reads it
+(`papermill.inspect_notebook`), with the checks papermill lacks (one tagged cell, literal
+defaults, the annotation's type), and command-line values. The runner asks them before a kernel
+starts; `training_log.LoggedRun` asks the rules for notebooks run by hand."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import io
 import os
-import tokenize
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,9 +18,10 @@ from cnn_course import data
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.run_files import check_run_name
 
-# Types a parameter annotation may name (a parameters cell holds literals only).
+# Types a parameter annotation may name: a plain type, or `"Optional[type]"` (quoted, so the
+# cell runs as it is, and papermill reads it) for a parameter whose default is None.
 ANNOTATION_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
-                    "dict": dict, "None": type(None)}
+                    "dict": dict}
 
 
 class NotebookError(ValueError):
@@ -33,7 +34,7 @@ class NotebookParameterError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Parameter:
-    """One line of a parameters cell: `name[: annotation] = default  # comment`."""
+    """One parameter of a notebook's cell: `name[: "annotation"] = default  # comment`."""
 
     name: str
     default: object
@@ -50,7 +51,7 @@ class Parameter:
 def read_notebook(notebook_path: str | os.PathLike):
     """The notebook at `notebook_path` (an `nbformat.NotebookNode`); `NotebookError` (one
     line) when it is not one."""
-    import nbformat  # only here: training (fit_logged) asks the rules without nbformat
+    import nbformat
 
     path = Path(notebook_path)
     if not path.is_file():
@@ -63,51 +64,47 @@ def read_notebook(notebook_path: str | os.PathLike):
                             f"{': ' + reason if reason else ''}).") from None
 
 
-def parameters_cell(notebook_path: str | os.PathLike):
-    """The notebook's single `parameters`-tagged cell."""
-    notebook = read_notebook(notebook_path)
-    tagged = [
-        cell for cell in notebook.cells if "parameters" in cell.get("metadata", {}).get("tags", [])
-    ]
+def notebook_parameter_specs(notebook_path: str | os.PathLike) -> dict[str, Parameter]:
+    """Name → `Parameter` of the notebook's one parameters cell, as papermill reads it; each
+    default must be a literal, and an annotation a type or `"Optional[type]"`."""
+    import papermill
+
+    tagged = [cell for cell in read_notebook(notebook_path).cells
+              if "parameters" in cell.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:
         raise NotebookError(
             f"Notebook {notebook_path} has {len(tagged)} cells tagged 'parameters'; expected "
-            f"exactly 1 (papermill injects the new values after it)."
-        )
-    return tagged[0]
-
-
-def notebook_parameter_specs(notebook_path: str | os.PathLike) -> dict[str, Parameter]:
-    """Name → `Parameter` of the parameters cell, which must hold `name = literal` lines
-    (optionally annotated: `dropout: float | None = None`), each with an optional comment."""
-    source = parameters_cell(notebook_path).source
-    comments = _line_comments(source)
+            f"exactly 1 (papermill injects the new values after it).")
+    inspected = papermill.inspect_notebook(str(notebook_path))
+    unread = [name for name in _assigned_names(tagged[0].source) if name not in inspected]
+    if unread:
+        raise NotebookError(
+            f"Notebook {notebook_path}: papermill cannot read parameter(s) {unread} of the "
+            f"parameters cell; write each as `name = literal  # comment`, or annotated "
+            f"`name: \"Optional[float]\" = None`.")
     specs: dict[str, Parameter] = {}
-    for statement in ast.parse(source).body:
-        targets = (
-            statement.targets if isinstance(statement, ast.Assign)
-            else [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value
-            else []
-        )
-        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
-            raise NotebookError(
-                f"Notebook {notebook_path}: the parameters cell must hold only `name = literal` "
-                f"lines; found: {ast.unparse(statement)!r}"
-            )
-        name = targets[0].id
+    for name, found in inspected.items():
         try:
-            default = ast.literal_eval(statement.value)
-        except ValueError:
+            default = ast.literal_eval(found["default"])
+        except (ValueError, SyntaxError):
             raise NotebookError(
                 f"Notebook {notebook_path}: parameter {name!r} must be a literal; found "
-                f"{ast.unparse(statement.value)!r}. Derive values in the next cell."
-            ) from None
-        if isinstance(statement, ast.AnnAssign):
-            types = _annotation_types(statement.annotation, name, notebook_path)
-        else:
-            types = None if default is None else (type(default),)
-        specs[name] = Parameter(name, default, types, comments.get(statement.lineno, ""))
+                f"{found['default']!r}. Derive values in the next cell.") from None
+        specs[name] = Parameter(name, default, _types(found["inferred_type_name"], default, name,
+                                                      notebook_path), found.get("help") or "")
     return specs
+
+
+def _assigned_names(source: str) -> list[str]:
+    """The names the cell assigns at its top level (what papermill should have read)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as error:
+        raise NotebookError(f"The parameters cell is not Python: {error}.") from None
+    targets = [target for statement in body for target in (
+        statement.targets if isinstance(statement, ast.Assign)
+        else [statement.target] if isinstance(statement, ast.AnnAssign) else [])]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
 
 
 def notebook_parameters(notebook_path: str | os.PathLike) -> dict[str, object]:
@@ -115,28 +112,17 @@ def notebook_parameters(notebook_path: str | os.PathLike) -> dict[str, object]:
     return {name: spec.default for name, spec in notebook_parameter_specs(notebook_path).items()}
 
 
-def _line_comments(source: str) -> dict[int, str]:
-    comments = {}
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT:
-            comments[token.start[0]] = token.string.lstrip("#").strip()
-    return comments
-
-
-def _annotation_types(annotation: ast.expr, name: str, notebook_path) -> tuple[type, ...]:
-    parts = []
-    while isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        parts.append(annotation.right)
-        annotation = annotation.left
-    parts.append(annotation)
-    names = [ast.unparse(part) for part in reversed(parts)]
-    unknown = [part for part in names if part not in ANNOTATION_TYPES]
-    if unknown:
+def _types(annotation: str, default: object, name: str, notebook_path) -> tuple | None:
+    """The types a parameter takes: its annotation's, else its default's (None: any)."""
+    if annotation == "None":  # papermill's word for "not annotated"
+        return None if default is None else (type(default),)
+    optional = re.fullmatch(r"Optional\[(\w+)\]", annotation)
+    kind = optional.group(1) if optional else annotation
+    if kind not in ANNOTATION_TYPES:
         raise NotebookError(
-            f"Notebook {notebook_path}: parameter {name!r} is annotated with {unknown}; use "
-            f"{', '.join(ANNOTATION_TYPES)} joined by '|'."
-        )
-    return tuple(ANNOTATION_TYPES[part] for part in names)
+            f"Notebook {notebook_path}: parameter {name!r} is annotated {annotation!r}; use one "
+            f"of {', '.join(ANNOTATION_TYPES)}, or \"Optional[...]\" of one (quoted).")
+    return (ANNOTATION_TYPES[kind], *((type(None),) if optional else ()))
 
 
 def parse_value(text: str) -> object:

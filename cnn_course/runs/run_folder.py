@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cnn_course.runs.errors import RunError, RunLockedError
-from cnn_course.runs.model_history import committed_model
 from cnn_course.runs import record as records
 from cnn_course.runs.record import COMPLETE, FAILED, INTERRUPTED, RUNNING, RunRecord
 from cnn_course.runs.run_files import (
@@ -34,6 +33,10 @@ from cnn_course.runs.run_files import (
 )
 
 STATES = (RUNNING, INTERRUPTED, FAILED, COMPLETE)
+
+
+class ModelNotKeptError(RunError):
+    """A complete run whose final model is not in its folder (it keeps its logs only)."""
 
 
 def parameter_differences(before: RunRecord, after: RunRecord) -> list[str]:
@@ -185,12 +188,12 @@ class RunDir:
         complete = self.state() == COMPLETE
         if complete and self.model_path.is_file():
             return self.model_path
-        committed = committed_model(self.model_path) if complete else None
-        if committed is not None:
-            raise RunError(
-                f"Run {self.name!r} is complete, but its model.keras is kept in git history, "
-                f"not in the tree (so the tree stays small enough to travel). Put it back "
-                f"with: {committed.restore_command}")
+        if complete:
+            raise ModelNotKeptError(
+                f"Run {self.name!r} is complete, but its {MODEL_FILE} is not in {self.path}: "
+                f"the run keeps its logs only (the All-CNN demonstrations' models were removed "
+                f"to keep the repository small; `git log -- {self.model_path}` names the "
+                f"commit). Train it again with its notebook to get a model.")
         raise RunError(
             f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "
             f"there is no final model.keras to load. Train it first (`cnn-course run` its "

@@ -355,12 +355,3 @@ def progress_line(done: int, total: int, outcome: Mapping) -> str:
     if outcome.get("error"):
         line += f"  ({outcome['error'][:300]})"
     return line
-
-
-def summary_table(result: SweepResult, logs_dir: Path) -> str:
-    """Mean ± std of the final and best validation accuracy over points differing by seed."""
-    from cnn_course.runs import logs_folder, report, seeds
-
-    names = {point.run_name for point in result.points}
-    return report.seed_groups_text(seeds.seed_groups(
-        [run for run in logs_folder.load(logs_dir).complete if run.name in names]))

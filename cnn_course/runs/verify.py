@@ -1,7 +1,7 @@
 """Re-evaluates logged runs: each `model.keras` on its dataset's test set must reproduce the
 final validation accuracy its summary logged, on the set it validated on: the test set, or for a
-`validation: holdout` run the same held-out training images (`data.split`). A model kept in git
-history rather than the tree (`model_history`) is verified from there, unchanged."""
+`validation: holdout` run the same held-out training images (`data.split`). A run that keeps
+its logs only (no model.keras) is skipped, saying so."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
-from cnn_course.runs import model_history
-from cnn_course.runs.run_folder import COMPLETE, RunDir
+from cnn_course.runs.run_folder import COMPLETE, ModelNotKeptError, RunDir
 
 # Evaluation batches differ from training-time validation only in summation order.
 TOLERANCE = 1e-4
@@ -24,7 +23,6 @@ class Verification:
     measured: float
     examples: int
     validation: str = "test"
-    model_source: str = ""  # "" for the tree's model.keras, else the commit that holds it
 
     @property
     def reproduced(self) -> bool:
@@ -43,16 +41,14 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
                          f"no final model to verify.")
     from cnn_course.models import training
 
-    with model_history.model_file(run.model_path) as (model_path, committed):
-        model = keras.saving.load_model(model_path)
+    model = keras.saving.load_model(run.complete_model_path())
     if not model.compiled:  # saved for inference (models.saving): loss and metric only
         training.compile_classifier(model)
     _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
                                    sample=record.data.sample, data_dir=data_dir)
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
     return Verification(record.run_name, float(record.final_accuracy),
-                        float(results["accuracy"]), len(x_val), record.data.validation,
-                        committed.commit[:12] if committed else "")
+                        float(results["accuracy"]), len(x_val), record.data.validation)
 
 
 def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> str:
@@ -61,6 +57,8 @@ def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> st
         return f"skip {run.name}: {run.describe_state()}; only complete runs have a final model"
     try:
         result = verify_run(run.path, data_dir)
+    except ModelNotKeptError:
+        return f"skip {run.name}: complete, but it keeps its logs only (no {run.model_path.name})"
     except data.DatasetNotFoundError:
         dataset = run.record().data.dataset
         return (f"skip {run.name}: the full {dataset} test set is not on this machine (set "
@@ -68,9 +66,8 @@ def verify_or_skip(run: RunDir, data_dir: str | os.PathLike | None = None) -> st
     except (OSError, ValueError, KeyError) as error:  # a missing or unreadable model.keras
         return f"FAIL {run.name}: cannot re-evaluate it: {' '.join(str(error).split())[:200]}"
     verdict = "ok  " if result.reproduced else "FAIL"
-    source = f" (model.keras from git, commit {result.model_source})" * bool(result.model_source)
     return (f"{verdict} {run.name}: logged {result.logged:.4f}, re-evaluated "
-            f"{result.measured:.4f} on {result.examples} {_set_words(result.validation)}{source}")
+            f"{result.measured:.4f} on {result.examples} {_set_words(result.validation)}")
 
 
 def _set_words(validation: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from cnn_course import tables
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import Run
-from cnn_course.runs.seeds import mean_std
+from cnn_course.study.seeds import mean_std
 
 SELECTION_FILE = "selection.yaml"  # in the logs folder
 

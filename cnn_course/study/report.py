@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import comparisons, logs_folder, run_files, run_folder, selection
+from cnn_course.runs import logs_folder, run_files, run_folder
+from cnn_course.study import comparisons, selection
 from cnn_course.runs.logs_folder import LoggedRuns, Run
-from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
+from cnn_course.study.seeds import SeedGroup, mean_std, seed_groups
 
 START_MARKER = "<!-- cnn-course:results:start -->"
 END_MARKER = "<!-- cnn-course:results:end -->"

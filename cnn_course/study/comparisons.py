@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 from cnn_course import data, tables
-from cnn_course.runs import logs_folder, run_files, run_folder, selection
+from cnn_course.runs import logs_folder, run_files, run_folder
+from cnn_course.study import selection
 from cnn_course.runs.logs_folder import LoggedRuns
-from cnn_course.runs.seeds import SeedGroup, mean_std, seed_groups
+from cnn_course.study.seeds import SeedGroup, mean_std, seed_groups
 
 
 def compare_models(logs_dir: str | os.PathLike | None, model_names: list[str],
