@@ -54,7 +54,8 @@ run: $(VENV)/.installed
 ## Every unit test once under TensorFlow; the backend-dependent ones (marked `backend`) again
 ## under JAX; those and the Keras-version-dependent ones (`keras_version`) on the oldest Keras;
 ## every notebook once under TensorFlow (nbval runs the lessons it checks), two again under
-## JAX; nbval; the README's results against logs/.
+## JAX; nbval (its logs folder links the committed runs, which the lessons' comparisons read,
+## and takes the runs they train); the README's results against logs/.
 ## Two pytest workers (-n 2) where tests are independent: they wait on kernels, files and
 ## subprocesses much of the time.
 test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
@@ -64,7 +65,8 @@ test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	PYTHONPATH=$(VENV)/keras-oldest $(BIN)/python -m pytest -q -n 2 -m "(backend or keras_version) and not notebook" tests
 	$(BIN)/python -m pytest -q -n 2 -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
-	CNN_COURSE_LOGS_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
+	logs=$$(mktemp -d) && for run in $(CURDIR)/logs/*/; do ln -s "$$run" "$$logs/"; done && \
+	CNN_COURSE_LOGS_DIR=$$logs $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
 	$(BIN)/cnn-course report --check
 
 ## Rebuild the README's results section from logs/*/summary.json.

@@ -49,24 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="the course notebooks with their parameters")
 
+    # What `run` and `sweep` share: the notebook, a parameters file, the logs folder, overwrite.
+    runs = argparse.ArgumentParser(add_help=False)
+    runs.add_argument("notebook", metavar="NOTEBOOK",
+                      help="a notebook file, or the name of a course notebook "
+                           "(e.g. 00_quickstart or quickstart; see `cnn-course list`)")
+    runs.add_argument("-f", "--parameters-file", type=Path,
+                      help="YAML file of name: value (lists and dicts go here; a sweep also "
+                           "takes name: [values])")
+    runs.add_argument("--logs-dir", type=Path, default=None,
+                      help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
+                           "project's logs/)")
+    runs.add_argument("--overwrite", action="store_true",
+                      help="replace a complete run of the same name (kept until the new one "
+                           "completes)")
+
     run = commands.add_parser(
-        "run", help="execute a notebook with papermill into logs/<run_name>/",
+        "run", parents=[runs], help="execute a notebook with papermill into logs/<run_name>/",
         description="Execute a notebook as a logged run. An interrupted run resumes when the "
                     "same command is run again; a complete run is kept unless --overwrite.")
-    run.add_argument("notebook", metavar="NOTEBOOK",
-                     help="a notebook file, or the name of a course notebook "
-                          "(e.g. 00_quickstart or quickstart; see `cnn-course list`)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"),
                      help="set a parameter (repeatable); `cnn-course list` shows them")
-    run.add_argument("-f", "--parameters-file", type=Path,
-                     help="YAML file of parameters (lists and dicts go here)")
-    run.add_argument("--logs-dir", type=Path, default=None,
-                     help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
-                          "project's logs/)")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace a complete run of the same name (kept until the new one "
-                          "completes)")
     run.add_argument("--restart", action="store_true",
                      help="start an interrupted or failed run over (deletes its checkpoint)")
     run.add_argument("--timeout", type=int, default=None,
@@ -75,16 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also show papermill's progress and the libraries' start-up messages")
 
     sweep = commands.add_parser(
-        "sweep", help="many runs of a notebook (a grid of parameters) on Dask",
+        "sweep", parents=[runs], help="many runs of a notebook (a grid of parameters) on Dask",
         description="Run every point of a parameter grid as one logged run each, on a local "
                     "Dask cluster or an existing one. Complete runs are skipped; run the same "
                     "command again to finish an interrupted sweep.")
-    sweep.add_argument("notebook", metavar="NOTEBOOK", help="as for `cnn-course run`")
     sweep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                        metavar=("NAME", "VALUES"),
                        help="comma-separated values or an integer range FIRST..LAST")
-    sweep.add_argument("-f", "--parameters-file", type=Path,
-                       help="YAML mapping of name: value or name: [values]")
     sweep.add_argument("--workers", type=int, default=None,
                        help="local workers (default: one per GPU, else 1)")
     sweep.add_argument("--scheduler", default=None,
@@ -92,12 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "as archives")
     sweep.add_argument("--gpu", action="store_true",
                        help="each run asks for one GPU (workers started with --resources GPU=1)")
-    sweep.add_argument("--logs-dir", type=Path, default=None,
-                       help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
-                            "project's logs/)")
     sweep.add_argument("--name", default=None, help="run-name prefix (default: the notebook's "
                                                    "run_name)")
-    sweep.add_argument("--overwrite", action="store_true", help="replace complete runs")
 
     check = commands.add_parser(
         "check", help="check a run against its assignment's rules (never trains)")

@@ -107,3 +107,24 @@ def test_each_parameter_goes_where_its_declaration_says():
                                          ("residual", "residual")])
 def test_a_sweeps_run_names_use_the_declared_short_names(name, short):
     assert parameters.short_name(name) == short
+
+
+def test_a_new_seed_of_the_students_recipe_joins_the_committed_ones():
+    """What notebook 03 records now (its parameters and `Recipe`, schema 2) is the recipe its
+    committed seeds recorded in schema 1, parameters added since at their old value."""
+    import dataclasses
+
+    from cnn_course.models import recipes
+
+    old = record.read(ROOT / "logs" / "cifar10_separable-wd0.005-seed5")
+    notebook = {"run_name": "new", "sample": False, "epochs": 50, "batch_size": 128,
+                "max_learning_rate": 0.1, "weight_decay": 0.005, "label_smoothing": 0.0,
+                "residual": False, "decay_norm": True, "seed": 6, "precision": "float32",
+                "steps_per_execution": 1, "jit_compile": None, "validation": "test",
+                "logs_dir": "/elsewhere"}
+    recipe = dataclasses.replace(recipes.CIFAR10, weight_decay=0.005).as_dict()
+    new = record.new_record("new", {**notebook, **recipe}, notebook=old.notebook,
+                            model={"name": old.model.name}, data={"dataset": "cifar10"},
+                            training={"epochs_requested": 50})
+    assert new.recipe_key == old.recipe_key and new.seed == 6
+    assert new.recipe_key != new.replace(recipe={**new.recipe, "residual": True}).recipe_key

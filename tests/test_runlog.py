@@ -128,7 +128,7 @@ def test_a_complete_run_is_kept_unless_overwrite_is_asked(tmp_path):
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", "with space", ".hidden"])
 def test_invalid_run_names_are_refused(tmp_path, name):
     with pytest.raises(ValueError, match="Invalid run name"):
-        training_log.run_directory(name, tmp_path)
+        run_files.check_run_name(name)
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
@@ -164,7 +164,7 @@ def test_a_run_records_its_validation_set_and_its_size(tmp_path):
 
 def test_logs_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(logs_folder.LOGS_ENV_VAR, str(tmp_path))
-    assert training_log.run_directory("r") == tmp_path / "r"
+    assert logs_folder.resolve_logs_dir() == tmp_path
 
 
 def test_a_run_writes_tensorboard_event_files_where_tensorflow_is_installed(tmp_path):

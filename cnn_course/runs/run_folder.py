@@ -32,9 +32,6 @@ from cnn_course.runs.run_files import (
     read_history,
 )
 
-STATES = (RUNNING, INTERRUPTED, FAILED, COMPLETE)
-
-
 class ModelNotKeptError(RunError):
     """A complete run whose final model is not in its folder (it keeps its logs only)."""
 

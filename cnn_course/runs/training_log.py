@@ -60,16 +60,6 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; the run stopped and is recorded as failed."""
 
 
-def run_directory(run_name: str, logs_dir: str | os.PathLike | None = None) -> Path:
-    """The folder run `run_name` writes: `<logs_dir>/<run_name>`, or, inside a notebook that
-    `cnn-course run` executes, the folder the runner chose (a staging folder when the run
-    replaces a complete one)."""
-    context = RunContext.from_environment()
-    if context is not None and context.run_name == run_name:
-        return Path(context.run_dir)
-    return RunDir(resolve_logs_dir(logs_dir), run_name).path
-
-
 class RunBackup(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that keeps its checkpoint when training ends (the run deletes it once
     the final files are written) and never saves an epoch whose loss is not finite."""
@@ -262,7 +252,8 @@ class LoggedRun(keras.callbacks.Callback):
             speed=speed_settings(model),
             segments=[*previous.segments, starting.segments[0]],
             training={"resumed": self.resumed_epoch is not None or previous.training.resumed,
-                      "started_at": previous.training.started_at or _now(),
+                      "started_at": (previous.training.started_at
+                                     or starting.segments[0]["started_at"]),
                       "wall_time_s": previous.training.wall_time_s})
         self._inner = [RunBackup(self.target.backup_path), *tensorboard(self.target)]
 
