@@ -21,7 +21,7 @@ seeds: {student: 2, base: 2}
 goal: 0.89
 labels: {old-run: chosen on the test set (superseded)}
 """
-DEFAULTS = {"student.ipynb": {"weight_decay": 0.0005, "epochs": 20},
+DEFAULTS = {"student.ipynb": {"weight_decay": 0.0005, "epochs": 20, "residual": False},
             "base.ipynb": {"learning_rate": 0.001, "epochs": 20}}
 
 
@@ -189,3 +189,44 @@ def test_the_results_table_reads_each_summary_once(logs, monkeypatch):
     text = report.terminal_table(logs)
     assert sorted(reads) == ["base-seed0", "base-seed1"]
     assert "sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20" in text
+
+
+FOLLOW_UP = SELECTION + """\
+next_question:
+  question: Does a better student reach 0.9?
+  rule: the best candidate replaces today's recipe if it beats it by 0.5 points on the holdout
+  candidates:
+    - {name: residual, parameters: {weight_decay: 0.0005, residual: true}}
+  holdout_seeds: 2
+  margin: 0.005
+"""
+
+
+def follow_up(logs):
+    result = outcome(logs)
+    return selection.follow_up_outcome(result, logs_folder.load(logs).complete,
+                                       defaults_of=DEFAULTS.__getitem__)
+
+
+@pytest.mark.parametrize("residual_finals, verdict", [
+    ((0.955, 0.955), "Replaced by residual: +0.50 points"),
+    ((0.954, 0.955), "Today's recipe stays: the best candidate, residual, is +0.45 points"),
+])
+def test_a_candidate_replaces_todays_recipe_only_by_the_margin_over_all_its_seeds(
+        logs, residual_finals, verdict):
+    (logs / "selection.yaml").write_text(FOLLOW_UP)
+    run(logs, "small-holdout-seed0", "student.ipynb", 0.95, "holdout", 0, weight_decay=0.0005)
+    run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
+    answer = follow_up(logs)
+    assert answer.todays.parameters == {"weight_decay": 0.0005}  # the first question's choice
+    assert selection.follow_up_verdict(answer).startswith("Not answered yet: 1 of 4")
+    assert [next_run.parameters for next_run in selection.follow_up_next_runs(
+        answer, "student.ipynb")][0] == {"validation": "holdout", "weight_decay": 0.0005,
+                                         "residual": True, "seed": 0}
+    run(logs, "small-holdout-seed1", "student.ipynb", 0.95, "holdout", 1, weight_decay=0.0005)
+    for seed, final in enumerate(residual_finals):
+        run(logs, f"residual-seed{seed}", "student.ipynb", final, "holdout", seed,
+            weight_decay=0.0005, residual=True)
+    answer = follow_up(logs)
+    assert answer.complete and selection.follow_up_verdict(answer).startswith(verdict)
+    assert (answer.replacement is not None) == verdict.startswith("Replaced")

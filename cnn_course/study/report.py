@@ -257,6 +257,25 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
             f"**{selection.verdict(result)}**", "", *headline_plot_lines(result, logs_dir, base)]
 
 
+def follow_up_lines(outcome: selection.FollowUpOutcome | None) -> list[str]:
+    """The next question: today's recipe and each candidate on the holdout, and the verdict."""
+    if outcome is None:
+        return []
+    follow, rows = outcome.follow_up, []
+    for candidate in (outcome.todays, *follow.candidates):
+        groups = seed_groups(outcome.runs[candidate.name])
+        if not groups:
+            rows.append([candidate.name + " (not run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+            continue
+        mark = " **(replaces today's)**" if outcome.replacement is candidate else ""
+        rows.append(_recipe_cells(groups[0], name=candidate.name + mark))
+    return [f"**The next question.** {follow.question} The rule, written before any candidate "
+            f"ran: {follow.rule}", "",
+            tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
+                          format="markdown"), "",
+            f"**{selection.follow_up_verdict(outcome)}**", ""]
+
+
 def headline_plot_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:
     """The link to the headline plot (base against the chosen student), once there is one."""
     if not comparisons.has_headline_plot(result):
@@ -289,7 +308,9 @@ def headline_section(logged: LoggedRuns, base: str | os.PathLike) -> str:
         return "\n".join([*lines, "No runs in logs/ yet."]) + "\n"
     chosen = selection.read_selection(logs_dir)
     if chosen is not None:
-        lines += selection_lines(selection.outcome(chosen, logged.complete), logs_dir, base)
+        result = selection.outcome(chosen, logged.complete)
+        lines += selection_lines(result, logs_dir, base)
+        lines += follow_up_lines(selection.follow_up_outcome(result, logged.complete))
     labels = chosen.labels if chosen is not None else {}
     for dataset, group in logged.by_dataset().items():
         rows = [_recipe_cells(recipe, _run_labels(recipe, labels))
@@ -360,6 +381,10 @@ def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
         result = selection.outcome(chosen, logged.complete)
         missing = selection.next_runs(result)
         table += f"\n\n{selection.verdict(result)}"
+        follow_up = selection.follow_up_outcome(result, logged.complete)
+        if follow_up is not None:
+            table += f"\nThe next question: {selection.follow_up_verdict(follow_up)}"
+            missing += selection.follow_up_next_runs(follow_up, chosen.notebook)
         unfinished = [run for run in logged.runs if not run.complete]
         if missing:
             table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"

@@ -44,6 +44,22 @@ class Selection:
     seeds: dict = field(default_factory=lambda: {"student": 5, "base": 3})
     goal: float | None = None
     labels: dict = field(default_factory=dict)
+    next_question: FollowUp | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A later question (`next_question:`): can candidates on top of the chosen recipe replace
+    it? Each candidate and the chosen recipe run on the holdout with seeds 0 to
+    `holdout_seeds - 1`; the best candidate's mean must beat the chosen recipe's over the same
+    seeds by at least `margin` to replace it."""
+
+    question: str
+    rule: str
+    candidates: tuple[Candidate, ...]
+    holdout_seeds: int
+    margin: float
+    goal: float | None = None
 
 
 def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
@@ -62,10 +78,20 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
                        for item in text["candidates"])
     if len({candidate.name for candidate in candidates}) != len(candidates):
         raise RunError(f"{path}: two candidates share a name.")
+    follow = text.get("next_question")
+    if follow is not None:
+        lacking = [key for key in ("question", "rule", "candidates", "holdout_seeds", "margin")
+                   if key not in follow]
+        if lacking:
+            raise RunError(f"{path}: next_question lacks {', '.join(lacking)}.")
+        follow = FollowUp(str(follow["question"]), str(follow["rule"]), tuple(
+            Candidate(str(item["name"]), dict(item.get("parameters") or {}))
+            for item in follow["candidates"]), int(follow["holdout_seeds"]),
+            float(follow["margin"]), follow.get("goal"))
     return Selection(str(text["question"]), str(text["rule"]), str(text["notebook"]),
                      str(text["base_notebook"]), candidates,
                      dict(text.get("seeds") or {"student": 5, "base": 3}), text.get("goal"),
-                     dict(text.get("labels") or {}))
+                     dict(text.get("labels") or {}), follow)
 
 
 def notebook_defaults(notebook: str) -> dict:
@@ -243,3 +269,74 @@ def next_runs(result: Outcome) -> list[NextRun]:
                     for seed in range(int(chosen.seeds.get("student", 5)))
                     if seed not in student_seeds]
     return missing
+
+
+@dataclass(frozen=True)
+class FollowUpOutcome:
+    """The follow-up question as the runs stand: the holdout runs of today's recipe and of each
+    candidate (seeds below `holdout_seeds`), and the verdict once every one has them all."""
+
+    follow_up: FollowUp
+    todays: Candidate
+    runs: dict  # name (today's recipe's, or a candidate's) -> [Run]
+
+    def mean(self, name: str) -> float | None:
+        finals = [run.record.final_accuracy for run in self.runs[name]]
+        return mean_std(finals)[0] if finals else None
+
+    @property
+    def complete(self) -> bool:
+        return all(len({run.record.seed for run in found}) == self.follow_up.holdout_seeds
+                   for found in self.runs.values())
+
+    @property
+    def replacement(self) -> Candidate | None:
+        """The best candidate, if it beats today's recipe by the margin (None otherwise, and
+        until every holdout run is in)."""
+        if not self.complete:
+            return None
+        best = max(self.follow_up.candidates, key=lambda candidate: self.mean(candidate.name))
+        gap = self.mean(best.name) - self.mean(self.todays.name)
+        beats = gap >= self.follow_up.margin - 1e-12  # "at least": 0.955 - 0.95 counts
+        return best if beats else None
+
+
+def follow_up_outcome(result: Outcome, runs: Sequence[Run],
+                      defaults_of: Callable[[str], dict] | None = None) -> FollowUpOutcome | None:
+    """The follow-up question on the runs (None without one, or before a recipe is chosen)."""
+    follow = result.selection.next_question
+    if follow is None or result.chosen is None:
+        return None
+    defaults = (defaults_of or notebook_defaults)(result.selection.notebook)
+    todays = Candidate(f"today's recipe: {result.chosen.name}", result.chosen.parameters)
+    found = {candidate.name: [run for run in members(
+        runs, result.selection.notebook, candidate.parameters, defaults, "holdout")
+        if isinstance(run.record.seed, int) and run.record.seed < follow.holdout_seeds]
+        for candidate in (todays, *follow.candidates)}
+    return FollowUpOutcome(follow, todays, found)
+
+
+def follow_up_verdict(outcome: FollowUpOutcome) -> str:
+    """The follow-up's state in one sentence, by its rule."""
+    follow, seeds = outcome.follow_up, outcome.follow_up.holdout_seeds
+    if not outcome.complete:
+        done = sum(len({run.record.seed for run in found}) for found in outcome.runs.values())
+        return (f"Not answered yet: {done} of {seeds * len(outcome.runs)} holdout runs are in "
+                f"({seeds} seeds each for today's recipe and {len(follow.candidates)} "
+                f"candidates).")
+    todays = outcome.mean(outcome.todays.name)
+    best = max(follow.candidates, key=lambda candidate: outcome.mean(candidate.name))
+    gap = 100 * (outcome.mean(best.name) - todays)
+    if outcome.replacement is None:
+        return (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
+                f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
+    return (f"Replaced by {best.name}: {gap:+.2f} points over today's recipe on the holdout "
+            f"(the rule asks {100 * follow.margin:.1f}); its test-set seeds answer the question.")
+
+
+def follow_up_next_runs(outcome: FollowUpOutcome, notebook: str) -> list[NextRun]:
+    """The follow-up's missing holdout runs, seed by seed (every recipe's seed 0 first)."""
+    recipes = (outcome.todays, *outcome.follow_up.candidates)
+    return [NextRun(notebook, {"validation": "holdout", **recipe.parameters, "seed": seed})
+            for seed in range(outcome.follow_up.holdout_seeds) for recipe in recipes
+            if seed not in {run.record.seed for run in outcome.runs[recipe.name]}]
