@@ -257,8 +257,9 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
             f"**{selection.verdict(result)}**", "", *headline_plot_lines(result, logs_dir, base)]
 
 
-def follow_up_lines(outcome: selection.FollowUpOutcome | None) -> list[str]:
-    """The next question: today's recipe and each candidate on the holdout, and the verdict."""
+def follow_up_lines(outcome: selection.FollowUpOutcome | None, link: str) -> list[str]:
+    """The next question: today's recipe and each candidate on the holdout, and the verdict;
+    the rule in its own words is in `selection.yaml` (`link`)."""
     if outcome is None:
         return []
     follow, rows = outcome.follow_up, []
@@ -270,7 +271,10 @@ def follow_up_lines(outcome: selection.FollowUpOutcome | None) -> list[str]:
         mark = " **(replaces today's)**" if outcome.replacement is candidate else ""
         rows.append(_recipe_cells(groups[0], name=candidate.name + mark))
     return [f"**The next question.** {follow.question} The rule, written before any candidate "
-            f"ran: {follow.rule}", "",
+            f"ran ([{link}]({link})): each candidate and today's recipe run on the holdout with "
+            f"seeds 0 to {follow.holdout_seeds - 1}; the candidate with the highest mean replaces "
+            f"today's recipe if it beats it by at least {100 * follow.margin:.1f} points, and its "
+            f"five test-set seeds answer the question.", "",
             tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
                           format="markdown"), "",
             f"**{selection.follow_up_verdict(outcome)}**", ""]
@@ -310,7 +314,8 @@ def headline_section(logged: LoggedRuns, base: str | os.PathLike) -> str:
     if chosen is not None:
         result = selection.outcome(chosen, logged.complete)
         lines += selection_lines(result, logs_dir, base)
-        lines += follow_up_lines(selection.follow_up_outcome(result, logged.complete))
+        lines += follow_up_lines(selection.follow_up_outcome(result, logged.complete),
+                                 _link(logs_dir, base, selection.SELECTION_FILE))
     labels = chosen.labels if chosen is not None else {}
     for dataset, group in logged.by_dataset().items():
         rows = [_recipe_cells(recipe, _run_labels(recipe, labels))
