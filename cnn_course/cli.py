@@ -199,7 +199,9 @@ def _run(args: argparse.Namespace) -> int:
                                           timeout_s=timeout, verbose=args.verbose)
     run_dir = output.parent
     print(f"\nrun folder: {run_dir}")
-    for name in ("curves.png", "summary.json"):
+    from cnn_course.runs.run_files import CURVES_FILE, SUMMARY_FILE
+
+    for name in (CURVES_FILE, SUMMARY_FILE):
         if (run_dir / name).is_file():
             print(f"  {name}: {run_dir / name}")
     print(f"  executed notebook: {output}")
@@ -210,7 +212,7 @@ def _sweep(args: argparse.Namespace) -> int:
     import yaml
 
     from cnn_course.runs import logs_folder, notebooks, parameters, sweep
-    from cnn_course.study import report, seeds
+    from cnn_course.study import results, seeds
 
     notebook = notebooks.resolve(args.notebook)
     grid: dict[str, list] = {}
@@ -233,7 +235,7 @@ def _sweep(args: argparse.Namespace) -> int:
     result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)
     names = {point.run_name for point in result.points}  # over seeds, as the report groups
-    print(report.seed_groups_text(seeds.seed_groups(
+    print(results.seed_groups_text(seeds.seed_groups(
         [run for run in logs_folder.load(logs_dir).complete if run.name in names])))
     return 0 if result.all_complete else EXIT_FAILED
 
@@ -251,7 +253,9 @@ def _check(args: argparse.Namespace) -> int:
 
     from cnn_course import assignments
 
-    if not (args.run_dir / "summary.json").is_file():
+    from cnn_course.runs.run_files import SUMMARY_FILE
+
+    if not (args.run_dir / SUMMARY_FILE).is_file():
         raise FileNotFoundError(f"{args.run_dir} is not a run folder (no summary.json).")
     _quiet_keras_import()
     from cnn_course.assignments.grading import outcomes_table
@@ -328,9 +332,9 @@ def _logs_dir(args: argparse.Namespace) -> Path:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from cnn_course.study import report
+    from cnn_course.study import results
 
-    print(report.terminal_table(_logs_dir(args)))
+    print(results.terminal_table(_logs_dir(args)))
     return 0
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from cnn_course.runs import logs_folder
-from cnn_course.study import comparisons, report, seeds
+from cnn_course.study import comparisons, report, results, seeds
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
@@ -71,7 +71,7 @@ def test_report_groups_seeds_and_labels_holdout_runs(tmp_path, readme):
     assert ("| `student-holdout` (seeds 0, 1) | holdout (5,000 training images; not a test "
             "accuracy) | 2 | 89.00% ± 1.00 |") in text
     assert "cifar10 (full, holdout)" in details(tmp_path)
-    assert "Recipes run with several seeds" in report.terminal_table(tmp_path / "logs")
+    assert "Recipes run with several seeds" in results.terminal_table(tmp_path / "logs")
 
 
 def test_the_report_and_its_check_read_each_summary_once(tmp_path, readme, monkeypatch):

@@ -15,7 +15,7 @@ import pytest
 from cnn_course import cli
 from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record,
                               run_files, run_folder, training_log)
-from cnn_course.study import report
+from cnn_course.study import report, results
 from tests.helpers import InterruptAt, fit_tiny_run, tiny_model, tiny_split
 
 NAME = "tiny-run"
@@ -264,7 +264,7 @@ def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
         failed.results.final_val_loss is None)
     assert "loss: nan" in run.train_log_path.read_text().splitlines()[3]
     assert run.backup_epoch() == 1  # the checkpoint holds the last finite epoch
-    assert "failed: nan" in report.terminal_table(tmp_path)
+    assert "failed: nan" in results.terminal_table(tmp_path)
     assert NAME not in report.details_page(logs_folder.load(tmp_path), {})
 
 
@@ -366,6 +366,6 @@ def test_an_unfinished_run_estimates_its_time_left_from_its_latest_segment(tmp_p
     run.history_path.write_text("epoch,val_accuracy,epoch_seconds\n1,0.1,100\n2,0.2,100\n"
                                 "3,0.3,10\n4,0.4,12\n")
     assert run.seconds_left() == 6 * 11  # the busy first segment (100 s) does not count
-    assert "interrupted after epoch 4 of 10, about 1 min left" in report.terminal_table(tmp_path)
+    assert "interrupted after epoch 4 of 10, about 1 min left" in results.terminal_table(tmp_path)
     run.write_record(run.record().replace(status="complete", training={"epochs_run": 10}))
     assert run.seconds_left() is None

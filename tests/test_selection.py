@@ -6,7 +6,7 @@ import json
 import pytest
 
 from cnn_course.runs import errors, logs_folder, run_folder
-from cnn_course.study import report, selection
+from cnn_course.study import report, results, selection
 from tests.test_report import README, write_run
 
 SELECTION = """\
@@ -109,7 +109,7 @@ def test_results_say_which_missing_run_is_under_way_and_how_to_resume_it(logs, m
     summary = json.loads((logs / "base-seed1" / "summary.json").read_text())
     summary.update(status="running", epochs_run=13, epochs_requested=20)  # no process: stopped
     (logs / "base-seed1" / "summary.json").write_text(json.dumps(summary))
-    lines = report.terminal_table(logs).splitlines()
+    lines = results.terminal_table(logs).splitlines()
     assert ("  cnn-course sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20: "
             "the same command resumes it") in lines
     assert "  cnn-course sweep base -p seed 0" in lines  # not started: the command alone
@@ -186,7 +186,7 @@ def test_the_results_table_reads_each_summary_once(logs, monkeypatch):
     read_summary = run_folder.RunDir.record
     monkeypatch.setattr(run_folder.RunDir, "record",
                         lambda self: reads.append(self.name) or read_summary(self))
-    text = report.terminal_table(logs)
+    text = results.terminal_table(logs)
     assert sorted(reads) == ["base-seed0", "base-seed1"]
     assert "sweep base -p seed 1   # base-seed1: interrupted after epoch 13 of 20" in text
 

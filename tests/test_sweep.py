@@ -13,7 +13,7 @@ import time
 import pytest
 
 from cnn_course.runs import logs_folder, notebooks, record, sweep
-from cnn_course.study import report, seeds
+from cnn_course.study import results, seeds
 
 CLI = [sys.executable, "-m", "cnn_course"]
 # The engine does not depend on the backend (each run is its own process): real sweeps run in
@@ -72,7 +72,7 @@ def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
     groups = seeds.seed_groups(logs_folder.load(tmp_path).complete)
     assert [(group.label, len(group.members)) for group in groups] == [("r-wd0.1", 3),
                                                                         ("r-wd0.2", 3)]
-    assert "81.00% ± 0.82" in report.seed_groups_text(groups)
+    assert "81.00% ± 0.82" in results.seed_groups_text(groups)
 
 
 # --- real sweeps (each point a notebook kernel) ---

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from cnn_course.runs.record import RunRecord, UnreadableRecordError
+from cnn_course.runs.run_files import SUMMARY_FILE
 from cnn_course.runs.run_folder import RunDir
 
 
@@ -101,9 +102,9 @@ class RunEvidence:
 def run_folders(folder: str | os.PathLike) -> list[Path]:
     """`folder` itself when it is a run folder, else the run folders directly inside it."""
     folder = Path(folder)
-    if (folder / "summary.json").is_file():
+    if (folder / SUMMARY_FILE).is_file():
         return [folder]
     if not folder.is_dir():
         return []
     return sorted(child for child in folder.iterdir()
-                  if child.is_dir() and (child / "summary.json").is_file())
+                  if child.is_dir() and (child / SUMMARY_FILE).is_file())

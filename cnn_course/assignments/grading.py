@@ -21,6 +21,7 @@ from cnn_course import tables
 from cnn_course.assignments import cifar10, mnist
 from cnn_course.assignments.evidence import EvidenceError, RunEvidence, run_folders
 from cnn_course.assignments.rules import FAIL, PASS, Outcome
+from cnn_course.runs.run_files import SUMMARY_FILE
 
 ASSIGNMENTS = {mnist.NAME: mnist, cifar10.NAME: cifar10}
 MAX_UNPACKED_BYTES = 256 * 2**20  # a CIFAR-10 submission is a few MB
@@ -80,7 +81,7 @@ def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
 
 def _sibling_base(run_path: Path) -> RunEvidence | None:
     beside = run_path.parent / "cifar10_base"
-    if (beside / "summary.json").is_file():
+    if (beside / SUMMARY_FILE).is_file():
         return RunEvidence(beside)
     return None
 

@@ -4,6 +4,7 @@ run is kept unless overwrite; a run resumes only unchanged) that every caller as
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -49,6 +50,7 @@ def parameter_differences(before: RunRecord, after: RunRecord) -> list[str]:
             if old[name] != new[name]]
 
 
+@dataclasses.dataclass(frozen=True)
 class RunDir:
     """`<logs_dir>/<name>/`: the only code that spells a run file's name or decides a run's
     state. A run is `running` (a live process holds its lock), `interrupted` (stopped before
@@ -59,11 +61,17 @@ class RunDir:
     swapped in only once the new run is complete; the lock is `<logs_dir>/.<name>.lock`.
     """
 
-    def __init__(self, logs_dir: str | os.PathLike, name: str, staging: bool = False):
-        self.logs_dir = Path(logs_dir)
-        self.name = check_run_name(name)
-        self.is_staging = staging
-        self.path = self.logs_dir / (f".{name}.staging" if staging else name)
+    logs_dir: Path
+    name: str
+    is_staging: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "logs_dir", Path(self.logs_dir))
+        check_run_name(self.name)
+
+    @property
+    def path(self) -> Path:
+        return self.logs_dir / (f".{self.name}.staging" if self.is_staging else self.name)
 
     @classmethod
     def at(cls, path: str | os.PathLike) -> RunDir:
@@ -71,50 +79,18 @@ class RunDir:
         path = Path(path)
         name = path.name
         if name.startswith(".") and name.endswith(".staging"):
-            return cls(path.parent, name[1:-len(".staging")], staging=True)
+            return cls(path.parent, name[1:-len(".staging")], is_staging=True)
         return cls(path.parent, name)
 
-    def __repr__(self) -> str:
-        return f"RunDir({str(self.path)!r})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, RunDir) and other.path == self.path
-
-    def __hash__(self) -> int:
-        return hash(self.path)
-
-    # Files.
-    @property
-    def summary_path(self) -> Path:
-        return self.path / SUMMARY_FILE
-
-    @property
-    def history_path(self) -> Path:
-        return self.path / HISTORY_FILE
-
-    @property
-    def train_log_path(self) -> Path:
-        return self.path / TRAIN_LOG_FILE
-
-    @property
-    def model_path(self) -> Path:
-        return self.path / MODEL_FILE
-
-    @property
-    def model_table_path(self) -> Path:
-        return self.path / MODEL_TABLE_FILE
-
-    @property
-    def curves_path(self) -> Path:
-        return self.path / CURVES_FILE
-
-    @property
-    def backup_path(self) -> Path:
-        return self.path / BACKUP_DIR_NAME
-
-    @property
-    def tensorboard_path(self) -> Path:
-        return self.path / TENSORBOARD_DIR_NAME
+    # Its files, each named once (`run_files`).
+    summary_path = property(lambda self: self.path / SUMMARY_FILE)
+    history_path = property(lambda self: self.path / HISTORY_FILE)
+    train_log_path = property(lambda self: self.path / TRAIN_LOG_FILE)
+    model_path = property(lambda self: self.path / MODEL_FILE)
+    model_table_path = property(lambda self: self.path / MODEL_TABLE_FILE)
+    curves_path = property(lambda self: self.path / CURVES_FILE)
+    backup_path = property(lambda self: self.path / BACKUP_DIR_NAME)
+    tensorboard_path = property(lambda self: self.path / TENSORBOARD_DIR_NAME)
 
     @property
     def lock_path(self) -> Path:
@@ -122,7 +98,7 @@ class RunDir:
 
     def staging(self) -> RunDir:
         """The folder a replacement of this run trains in."""
-        return RunDir(self.logs_dir, self.name, staging=True)
+        return RunDir(self.logs_dir, self.name, is_staging=True)
 
     def notebooks(self) -> list[Path]:
         return sorted(path for path in self.path.glob("*.ipynb") if not path.name.startswith("."))

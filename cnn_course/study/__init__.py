@@ -1,6 +1,6 @@
 """The study layer: what the runs say together. `seeds` (runs that differ only by seed are one
 recipe, reported as mean ± std), `selection` (the question, rule and candidates written in
 `logs/selection.yaml` before their results, applied on the holdout), `comparisons` (models over
-seeds, a run against a baseline, the comparison plots) and `report` (the README's results,
-`logs/README.md`, the `cnn-course results` table). Nothing here trains; everything reads the
-runs of a logs folder through `runs.logs_folder.load`."""
+seeds, a run against a baseline, the comparison plots), `report` (the README's results and
+`logs/README.md`) and `results` (the `cnn-course results` table). Nothing here trains;
+everything reads the runs of a logs folder through `runs.logs_folder.load`."""

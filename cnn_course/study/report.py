@@ -1,5 +1,5 @@
 """The results, generated from `logs/*/summary.json` (numbers are never typed): the README's
-results section, `logs/README.md` (every run's details), and `cnn-course results`' table.
+results section and `logs/README.md` (every run's details); `results` is the terminal's table.
 
 The section lives between two markers in README.md and is replaced whole on every run of
 `cnn-course report`; everything outside the markers is left as it is. Where a dataset has two
@@ -38,7 +38,7 @@ def last_epochs_minimum(run: Run, count: int = 3) -> float | None:
     return min(values) if values else None
 
 
-def _data_label(record: run_folder.RunRecord) -> str:
+def data_label(record: run_folder.RunRecord) -> str:
     """`cifar10 (full)`, `mnist (sample)`, `cifar10 (full, holdout)`: what it trained and
     validated on (a holdout's accuracy is not a test accuracy)."""
     words = "sample" if record.data.sample else "full"
@@ -62,7 +62,7 @@ def run_cells(run: Run, base: Path) -> list[str]:
     links += [f"[notebook]({_link(run_dir, base, notebook.name)})"
               for notebook in sorted(run_dir.glob("*.ipynb"))]
     return [f"`{record.run_name}`", str(record.model.name), f"{record.model.params:,}",
-            _data_label(record), f"{training.epochs_run}/{training.epochs_requested}",
+            data_label(record), f"{training.epochs_run}/{training.epochs_requested}",
             tables.percent(results.final_val_accuracy), best_text,
             tables.percent(last_epochs_minimum(run)), tables.percent(results.evaluated_accuracy),
             tables.duration(training.wall_time_s), tables.seconds(training.mean_epoch_s),
@@ -99,24 +99,6 @@ def seeds_lines(runs: list[Run]) -> list[str]:
             "",
         ]
     return lines
-
-
-def seed_groups_text(groups: list[SeedGroup]) -> str:
-    """A plain-text table: one row per recipe, n, mean ± std of the final and the best
-    validation accuracy, min–max of the final, and which set validated."""
-    header = ["recipe", "validation", "n", "final (mean ± std)", "best (mean ± std)", "min–max"]
-    rows = []
-    for group in groups:
-        final_mean, final_std = mean_std(group.finals)
-        best_mean, best_std = mean_std(group.bests)
-        rows.append([group.label, group.validation + (" (sample)" if group.sample else ""),
-                     str(len(group.members)),
-                     tables.percent_spread(final_mean, final_std),
-                     tables.percent_spread(best_mean, best_std),
-                     f"{tables.percent(min(group.finals))}–{tables.percent(max(group.finals))}"])
-    if not rows:
-        return "No complete runs."
-    return tables.render(header, rows, align="l" * len(header))
 
 
 def model_tables(runs: list[Run]) -> list[str]:
@@ -351,67 +333,6 @@ def check(readme_path: str | os.PathLike = "README.md",
     return problems
 
 
-def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
-    """Every run of `logs_dir`, whatever its state, as a plain-text table; a run whose record
-    cannot be read is named, with what to do, and the others are still listed."""
-    logged = logs_folder.load(logs_dir)
-    header = ("run", "state", "model", "data", "epochs", "final", "best", "wall time")
-    rows = [(name, "unreadable summary.json", "–", "–", "–", "–", "–", "–")
-            for name in logged.unreadable]
-    states = {}  # run name -> its row's words, which a missing run's line repeats
-    for run in logged.runs:
-        record = run.record
-        words = run.folder.describe_state(record) if not run.complete else "complete"
-        seconds_left = run.folder.seconds_left(record=record)
-        if seconds_left is not None:
-            words += f", about {max(1, round(seconds_left / 60))} min left"
-        states[run.name] = words
-        asked = record.training.epochs_requested
-        rows.append((run.name, words, str(record.model.name or "–"),
-                     _data_label(record) if record.data.dataset else "–",
-                     f"{record.training.epochs_run}/{'?' if asked is None else asked}",
-                     tables.percent(record.results.final_val_accuracy),
-                     tables.percent(record.results.best_val_accuracy),
-                     tables.duration(record.training.wall_time_s)))
-    if not rows:
-        return f"No runs in {logged.logs_dir}/."
-    table = tables.render(header, rows, align="l" * len(header))
-    if logged.unreadable:
-        table += "\n\n" + "\n".join(f"error: {problem}" for problem in logged.unreadable.values())
-    groups = [group for group in seed_groups(logged.complete) if len(group.members) > 1]
-    if groups:
-        table += "\n\nRecipes run with several seeds:\n" + seed_groups_text(groups)
-    chosen = selection.read_selection(logged.logs_dir)
-    if chosen is not None:
-        result = selection.outcome(chosen, logged.complete)
-        missing = selection.next_runs(result)
-        table += f"\n\n{selection.verdict(result)}"
-        follow_up = selection.follow_up_outcome(result, logged.complete)
-        if follow_up is not None:
-            table += f"\nThe next question: {selection.follow_up_verdict(follow_up)}"
-            missing += selection.follow_up_next_runs(follow_up, chosen.notebook)
-        unfinished = [run for run in logged.runs if not run.complete]
-        if missing:
-            table += (f"\nRuns still missing ({selection.SELECTION_FILE}), in order:\n"
-                      + "\n".join(_next_run_line(run, unfinished, states) for run in missing))
-    return table
-
-
-NEXT_STEP = {run_folder.INTERRUPTED: ": the same command resumes it",
-             run_folder.FAILED: ": fix the cause, then run the same command again"}
-
-
-def _next_run_line(next_run: selection.NextRun, unfinished: list[Run],
-                   states: Mapping[str, str]) -> str:
-    """The command that makes a missing run, and, if it was started, its folder's state as
-    its row says it (`states`: run name -> words) with what to do next."""
-    started = next_run.started(unfinished)
-    if started is None:
-        return f"  {next_run.sweep_command()}"
-    return (f"  {next_run.sweep_command()}   # {started.name}: {states[started.name]}"
-            f"{NEXT_STEP.get(started.state, '')}")
-
-
 def _split_readme(readme_path: Path) -> tuple[str, str, str]:
     """(text before the start marker, text between the markers, text after the end marker)."""
     text = readme_path.read_text(encoding="utf-8")
@@ -449,4 +370,4 @@ def readme_section(readme_path: str | os.PathLike = "README.md") -> str:
     return _split_readme(Path(readme_path))[1].removeprefix("\n")
 
 
-__all__ = ["update_readme", "readme_section", "results_section", "check", "terminal_table"]
+__all__ = ["update_readme", "readme_section", "results_section", "check"]
