@@ -176,6 +176,15 @@ def test_resuming_with_other_parameters_is_refused(tmp_path):
         fit_tiny_run(tmp_path, epochs=5, recipe={"learning_rate": 0.1}, seed=1)
 
 
+def test_a_run_resumes_whatever_its_speed_settings(tmp_path):
+    """The record keeps the compiled model's speed settings (jit_compile False), the notebook
+    states its parameters (None: the backend's default): a resume is not refused for them."""
+    speed = {"batch_size": 16, "jit_compile": None, "steps_per_execution": 1}
+    interrupted_run(tmp_path, recipe=speed)
+    fit_tiny_run(tmp_path, epochs=5, recipe={**speed, "steps_per_execution": 2})
+    assert record.read(tmp_path / NAME).complete
+
+
 def test_resuming_with_another_model_is_refused(tmp_path):
     interrupted_run(tmp_path)
     other = tiny_model(size=8)

@@ -38,12 +38,13 @@ class ModelNotKeptError(RunError):
 
 
 def parameter_differences(before: RunRecord, after: RunRecord) -> list[str]:
-    """'name: before -> after' for each training parameter (recipe, seed, data, speed) both
-    records state with different values."""
+    """'name: before -> after' for each training parameter (recipe, seed, data) both records
+    state with different values. Speed settings say how fast, not what is learned: a run may
+    resume with others (and the record keeps the compiled model's, not the parameters')."""
     def stated(record: RunRecord) -> dict:
         data = ({"validation": record.data.validation, "sample": record.data.sample}
                 if record.data.dataset is not None else {})  # the runner knows no data yet
-        return {**record.recipe, **record.speed, "seed": record.seed, **data}
+        return {**record.recipe, "seed": record.seed, **data}
 
     old, new = stated(before), stated(after)
     return [f"{name}: {old[name]!r} -> {new[name]!r}" for name in sorted(set(old) & set(new))
