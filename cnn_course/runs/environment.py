@@ -19,19 +19,26 @@ from pathlib import Path
 from cnn_course import project_metadata
 
 @contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Sends the process's file descriptor 2 to /dev/null for the block: TensorFlow's C++
-    start-up lines ignore TF_CPP_MIN_LOG_LEVEL (tensorflow#100442), so a command that imports
-    Keras only to check an argument would otherwise print them before its one-line answer."""
+def stderr_to(path: str | os.PathLike) -> Iterator[None]:
+    """Points this process's file descriptor 2 at `path` for the block (children, such as a
+    notebook's kernel, inherit it), and back afterwards. TensorFlow's C++ start-up lines ignore
+    TF_CPP_MIN_LOG_LEVEL (tensorflow#100442): a command that imports Keras only to check an
+    argument sends them to `os.devnull` (`native_stderr_silenced`), the runner to a log file."""
     sys.stderr.flush()
     saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    with open(path, "w", encoding="utf-8") as target:
+        os.dup2(target.fileno(), 2)
+        try:
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def native_stderr_silenced():
+    """`stderr_to(os.devnull)`: TensorFlow's start-up lines kept out of a one-line answer."""
+    return stderr_to(os.devnull)
 
 
 # TensorFlow's CPU settings that must be in the environment before TensorFlow is imported.

@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from cnn_course.runs.environment import fast_cpu_environment
+from cnn_course.runs.environment import fast_cpu_environment, stderr_to
 from cnn_course.runs.logs_folder import choose_logs_dir
 from cnn_course.runs.parameters import check_parameters, notebook_parameter_specs
 from cnn_course.runs.run_context import RunContext
@@ -149,7 +149,7 @@ def run_notebook(
         try:
             with _environment({**QUIET_ENVIRONMENT, **fast_cpu_environment(),
                                **prepared.context.to_environment()}), (
-                    contextlib.nullcontext() if verbose else _stderr_to(kernel_log)):
+                    contextlib.nullcontext() if verbose else stderr_to(kernel_log)):
                 papermill.execute_notebook(
                     str(prepared.notebook),
                     str(temporary),
@@ -191,24 +191,6 @@ def _keep(temporary: Path, destination: Path) -> None:
     if temporary.is_file():
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temporary, destination)
-
-
-@contextlib.contextmanager
-def _stderr_to(path: Path) -> Iterator[None]:
-    """Points this process's file descriptor 2 at `path` (children, such as the kernel, inherit
-    it), and back afterwards."""
-    import sys
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "w", encoding="utf-8") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 @contextlib.contextmanager
