@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.record import COMPLETE, RunRecord, UnreadableRecordError
+from cnn_course.runs.record import RunRecord, UnreadableRecordError
 from cnn_course.runs.run_files import MAX_RUN_NAME_LENGTH, RUN_NAME_PATTERN
 from cnn_course.runs.run_folder import RunDir
 
@@ -76,7 +76,7 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        return self.state == COMPLETE
+        return self.record.complete
 
     @functools.cached_property
     def history(self) -> list[dict]:

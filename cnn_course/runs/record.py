@@ -238,10 +238,6 @@ def _section(name: str, value):
     return _build(kind, value, name) if dataclasses.is_dataclass(kind) else value
 
 
-_PLAIN = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict,
-          "list": list}
-
-
 def _build(kind: type, text: Mapping, where: str):
     """`kind(**text)`, each field checked against its annotation; unknown fields dropped (a
     newer writer's additions), missing ones at their default."""
@@ -261,16 +257,14 @@ def _build(kind: type, text: Mapping, where: str):
         if value is None and type(None) in allowed:
             values[field.name] = value
             continue
-        types = tuple(kind for name, kind in _PLAIN.items()
-                      if any(getattr(a, "__name__", "") == name for a in allowed))
-        flat = tuple(t for kind in types for t in (kind if isinstance(kind, tuple) else (kind,)))
-        if value is None or (isinstance(value, bool) and bool not in flat) or not isinstance(
-                value, flat):
+        accepted = tuple(kind for option in allowed
+                         for kind in ((int, float) if option is float else (option,)))
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, accepted):
             expected = " or ".join(getattr(a, "__name__", str(a)) for a in allowed)
             raise TypeError(f"{place!r} is {value!r} ({type(value).__name__}), expected "
                             f"{expected.replace('NoneType', 'null')}; the file was edited or "
                             f"not written by a run")
-        values[field.name] = float(value) if float in flat and int not in flat else value
+        values[field.name] = value
     return kind(**values)
 
 
