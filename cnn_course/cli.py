@@ -181,7 +181,8 @@ def _yaml_words(error) -> str:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import notebook_runner, notebooks, parameters
+    from cnn_course.runs import notebook_runner, parameters
+    from cnn_course import notebooks
 
     notebook = notebooks.resolve(args.notebook)
     values: dict = {}
@@ -211,7 +212,9 @@ def _run(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import logs_folder, notebooks, parameters, sweep
+    from cnn_course.runs import logs_folder, parameters
+    from cnn_course import notebooks
+    from cnn_course.study import sweep
     from cnn_course.study import results, seeds
 
     notebook = notebooks.resolve(args.notebook)
@@ -242,7 +245,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _quiet_keras_import() -> None:
     """Imports Keras with TensorFlow's C++ start-up lines silenced (tensorflow#100442)."""
-    from cnn_course.runs import environment
+    from cnn_course import environment
 
     with environment.native_stderr_silenced():
         import keras  # noqa: F401
@@ -310,7 +313,8 @@ def _show_progress(verbose: bool) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from cnn_course.runs import notebooks, parameters
+    from cnn_course import notebooks
+    from cnn_course.runs import parameters
 
     for path in notebooks.paths():
         specs = parameters.notebook_parameter_specs(path)
@@ -339,7 +343,7 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from cnn_course.runs import environment
+    from cnn_course import environment
     from cnn_course.study import report
 
     logs_dir = _logs_dir(args)
@@ -385,7 +389,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from cnn_course.runs import notebooks
+    from cnn_course import notebooks
 
     copied = notebooks.copy_to(args.directory, force=args.force)
     print(f"copied {len(copied)} notebooks into {args.directory}/:")

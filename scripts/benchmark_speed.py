@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from cnn_course.runs import environment
+from cnn_course import environment
 
 FULL_EPOCH_STEPS = 391  # ceil(50000 / 128): one epoch of the full training set
 # Each setting: the environment of its process and whether its BatchNorm and Dropout layers

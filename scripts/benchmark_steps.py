@@ -18,7 +18,7 @@ import keras
 
 from cnn_course import data, models
 from cnn_course.models import training
-from cnn_course.runs import environment
+from cnn_course import environment
 
 
 def main() -> None:

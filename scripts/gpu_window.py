@@ -442,9 +442,23 @@ def pack(logs: Path, out: Path, files: int, file_mib: float, extra: list[Path] =
 
 # --- here again ---------------------------------------------------------------------------------
 
+def place(run, source: Path, overwrite: bool) -> None:
+    """Puts a complete run folder trained on the GPU machine in `run`'s place as any
+    replacement is put: staged beside it, then swapped in (`RunDir.promote`), its checkpoint
+    dropped; a complete run there is kept unless `overwrite` (`RunError`)."""
+    with run.locked(command=f"gpu_window unpack {source.name}"):
+        run.recover()
+        run.training_target(overwrite)  # refuses to replace a complete run unless overwrite
+        staged = run.staging()
+        staged.discard()
+        shutil.move(str(source), str(staged.path))
+        shutil.rmtree(staged.backup_path, ignore_errors=True)
+        run.promote(staged)  # refuses a run that is not complete
+
+
 def unpack(folder: Path, logs_dir: Path, overwrite: bool = False, verify: bool = True) -> int:
-    """Joins and checks the archive, places each run under `logs_dir` through `RunDir.adopt`
-    (a complete run there is kept unless `overwrite`), then re-evaluates each on this machine."""
+    """Joins and checks the archive, places each run under `logs_dir` (`place`: a complete run
+    there is kept unless `overwrite`), then re-evaluates each on this machine."""
     sys.path.insert(0, str(ROOT))
     from cnn_course.runs.errors import RunError
     from cnn_course.runs.run_folder import RunDir
@@ -465,7 +479,7 @@ def unpack(folder: Path, logs_dir: Path, overwrite: bool = False, verify: bool =
         failures = 0
         for name in manifest["runs"]:
             try:
-                RunDir(logs_dir, name).adopt(extracted / name, overwrite=overwrite)
+                place(RunDir(logs_dir, name), extracted / name, overwrite)
                 print(f"placed {logs_dir / name}")
             except RunError as error:
                 failures += 1

@@ -1,6 +1,6 @@
 """Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept,
 an "Open in Colab" badge atop the first cell and the install cell as the first code cell (both
-from pyproject.toml's repository URL, via `cnn_course.runs.notebooks`).
+from pyproject.toml's repository URL, via `cnn_course.notebooks`).
 
     python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
     python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
@@ -45,7 +45,7 @@ def execute(path: str) -> None:
 def add_colab_cells(notebook, name: str) -> None:
     """The badge as the first line of the first (markdown) cell; the install cell first among
     the code cells. Both are rewritten, so they follow the repository URL."""
-    from cnn_course.runs import notebooks
+    from cnn_course import notebooks
 
     first = notebook.cells[0]
     lines = [line for line in first.source.splitlines() if "colab-badge.svg" not in line]

@@ -7,7 +7,8 @@ import numpy as np
 
 from cnn_course import data
 from cnn_course.models import training
-from cnn_course.runs import environment, training_log
+from cnn_course import environment
+from cnn_course.runs import training_log
 
 
 def tiny_images(count: int = 64, size: int = 8, seed: int = 0):

@@ -17,7 +17,8 @@ import pytest
 from cnn_course import assignments, data, receptive_field
 from cnn_course.assignments import cifar10, grading
 from cnn_course.models import training
-from cnn_course.runs import environment, record, training_log
+from cnn_course import environment
+from cnn_course.runs import record, training_log
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -52,7 +52,7 @@ def bare_environment(tmp_path: Path, checkout: Path) -> dict:
 
 def test_version_and_keras_floor_come_from_the_pyproject_beside_the_package(tmp_path):
     checkout = bare_checkout(tmp_path, version="9.8.7")
-    code = ("import cnn_course, importlib.metadata as m; from cnn_course.runs import environment; "
+    code = ("import cnn_course, importlib.metadata as m; from cnn_course import environment; "
             "print(cnn_course.__file__); print(cnn_course.__version__); "
             "print(environment.minimum_keras())")
     output = subprocess.run([sys.executable, "-c", code], env=bare_environment(tmp_path, checkout),

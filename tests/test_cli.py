@@ -13,7 +13,8 @@ import pytest
 
 import cnn_course
 from cnn_course import cli
-from cnn_course.runs import notebooks, parameters, record
+from cnn_course import notebooks
+from cnn_course.runs import parameters, record
 from cnn_course.study import report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_course"
 AREAS = ["models", "concepts", "plots", "receptive_field", "complexity", "runs", "study",
          "assignments", "cli"]  # low to high
-SHARED = ["data", "project_metadata", "lesson", "tables"]
+SHARED = ["data", "project_metadata", "lesson", "tables", "environment", "notebooks"]
 
 
 def area_of(module: str) -> str | None:

@@ -2,7 +2,8 @@ import nbformat
 import pytest
 
 from cnn_course import cli
-from cnn_course.runs import notebook_runner, notebooks, parameters
+from cnn_course.runs import notebook_runner, parameters
+from cnn_course import notebooks
 
 
 def make_notebook(path, parameters_source, body="result = epochs * 2", tagged_cells=1):

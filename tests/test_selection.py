@@ -157,7 +157,7 @@ def test_a_seed_run_twice_is_named_in_the_verdict_and_both_runs_count(logs):
 
 
 def test_notebook_defaults_are_read_again_once_the_notebook_is_edited(tmp_path):
-    from cnn_course.runs import notebooks
+    from cnn_course import notebooks
 
     copy = tmp_path / "student.ipynb"
     copy.write_text(notebooks.resolve("03_cifar10_separable").read_text(encoding="utf-8"),

@@ -1,6 +1,6 @@
 """Sweeps (`cnn-course sweep`): a grid of points, each an ordinary logged run, on Dask: a local
-cluster, and a real scheduler with workers in other folders (no shared logs folder), one of
-them killed mid-run."""
+cluster, and a real scheduler with workers started in other folders, writing into the client's
+logs folder, one of them killed mid-run."""
 
 import json
 import os
@@ -12,7 +12,9 @@ import time
 
 import pytest
 
-from cnn_course.runs import logs_folder, notebooks, record, sweep
+from cnn_course.runs import logs_folder, record
+from cnn_course import notebooks
+from cnn_course.study import sweep
 from cnn_course.study import results, seeds
 
 CLI = [sys.executable, "-m", "cnn_course"]
@@ -149,7 +151,7 @@ def cluster(tmp_path):
 
 @pytest.mark.notebook
 @tensorflow_stage_only
-def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
+def test_a_clusters_workers_write_into_the_clients_logs_folder(tmp_path, cluster):
     address, _ = cluster
     logs = tmp_path / "client-logs"
     result = subprocess.run(sweep_command(logs, "--scheduler", address), capture_output=True,
@@ -159,8 +161,18 @@ def test_runs_come_back_from_workers_without_a_shared_folder(tmp_path, cluster):
         run = logs / f"quickstart-epochs2-seed{seed}"
         assert record.read(run).status == "complete"
         assert (run / "model.keras").is_file() and not (run / "backup").exists()
-    for name in ("w1", "w2"):  # the workers trained in folders of their own
+    for name in ("w1", "w2"):  # nothing was written where the workers were started
         assert not list((tmp_path / name).rglob("summary.json"))
+    assert not list(logs.glob(".sweep-*"))  # the folder's marker is gone
+
+
+def test_a_worker_that_does_not_see_the_logs_folder_is_refused_before_it_trains(tmp_path):
+    outcome = sweep.run_point("00_quickstart.ipynb", sweep.Point("quickstart-seed0", {}),
+                              str(tmp_path / "elsewhere"), overwrite=False,
+                              marker=".sweep-0123")
+    assert outcome["state"] == "not started"
+    assert "does not see the logs folder" in outcome["error"] and "mount it" in outcome["error"]
+    assert not (tmp_path / "elsewhere").exists()
 
 
 @pytest.mark.notebook

@@ -6,10 +6,10 @@
 - `run_files`: run names, file names, atomic writes, `history.csv` and `train.log`;
 - `logs_folder`: where runs live (one rule for every command) and `load`, its runs read once;
 - `parameters`: each training parameter declared once, and a notebook's parameters cell;
-- `notebook_runner` (`cnn-course run`), `run_context` (what it hands the kernel),
-  `sweep` (`cnn-course sweep` on Dask), `verify` (`cnn-course verify`);
-- `environment` (backend, device, versions, seeds, CPU settings) and `notebooks` (the course
-  notebooks: where they are, Colab badges).
+- `notebook_runner` (`cnn-course run`), `run_context` (what it hands the kernel), `verify`
+  (`cnn-course verify`).
 
-What the runs say together (seed groups, the selection, the report) is `cnn_course.study`.
+Many runs at once (`sweep`) and what they say together (seed groups, the selection, the report)
+are `cnn_course.study`; what a run executes on (backend, versions, seeds, CPU settings) is
+`cnn_course.environment`, and the course notebooks `cnn_course.notebooks`.
 """

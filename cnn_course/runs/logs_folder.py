@@ -28,7 +28,7 @@ def resolve_logs_dir(logs_dir: str | os.PathLike | None = None) -> Path:
         return Path(logs_dir).expanduser().resolve()
     if os.environ.get(LOGS_ENV_VAR):
         return Path(os.environ[LOGS_ENV_VAR]).expanduser().resolve()
-    from cnn_course.runs.environment import project_root
+    from cnn_course.environment import project_root
 
     root = project_root()
     return (root / "logs") if root else Path("logs").resolve()

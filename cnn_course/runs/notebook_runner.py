@@ -7,7 +7,7 @@ interrupted run resumes only unchanged, from an intact checkpoint). The lock is 
 kernel runs.
 
 The kernel receives the run's context (name, folder, notebook, every parameter with defaults
-merged) through one channel, `run_context.RunContext`, and `training_log.fit_logged` records it. The
+merged) through one channel, `run_context.RunContext`, and `training_log.LoggedRun` records it. The
 executed notebook is written to a temporary file and moved into the run folder at the end, so a
 complete run's notebook is never half-written or replaced by a failed run's.
 """
@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from cnn_course.runs.environment import fast_cpu_environment, stderr_to
+from cnn_course.environment import fast_cpu_environment, stderr_to
 from cnn_course.runs.logs_folder import choose_logs_dir
 from cnn_course.runs.parameters import check_parameters, notebook_parameter_specs
 from cnn_course.runs.run_context import RunContext
@@ -36,6 +36,10 @@ QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 # variable stops: tensorflow#100442) is kept out of cell outputs: it goes to the kernel's
 # stderr, which the runner points at a log file beside the run.
 QUIET_KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--IPKernelApp.capture_fd_output=False"]
+# A long run keeps the code it started with to its last cell: its kernel imports the whole
+# package before the first cell (`environment.import_whole_package`).
+KERNEL_ARGUMENTS = ["--IPKernelApp.exec_lines=import cnn_course.environment; "
+                    "cnn_course.environment.import_whole_package()"]
 
 
 class RunFailedError(RuntimeError):
@@ -160,7 +164,7 @@ def run_notebook(
                     request_save_on_cell_execute=True,
                     log_output=log_output,
                     progress_bar=False,
-                    extra_arguments=[] if verbose else QUIET_KERNEL_ARGUMENTS,
+                    extra_arguments=KERNEL_ARGUMENTS + ([] if verbose else QUIET_KERNEL_ARGUMENTS),
                 )
         except papermill.exceptions.PapermillExecutionError as error:
             _keep(temporary, prepared.output_path)

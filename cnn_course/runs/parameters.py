@@ -172,7 +172,7 @@ def check_parameters(
 def check_model_variant(name: object, default: object, notebook_path) -> None:
     """A notebook's `model_variant` must be a registered model built for the notebook's
     dataset (the dataset of its default model). Imports Keras, so only when one is named."""
-    from cnn_course.runs import environment
+    from cnn_course import environment
 
     with environment.native_stderr_silenced():
         from cnn_course import models

@@ -296,7 +296,7 @@ class RunDir:
             else:
                 shutil.rmtree(retired)
 
-    # The run rules: each has this one owner, which the runner and `fit_logged` both ask.
+    # The run rules: each has this one owner, which the runner and `LoggedRun` both ask.
     def training_target(self, overwrite: bool = False) -> RunDir:
         """The folder a new training of this run writes: its own, or its staging folder when
         it replaces a complete run. A complete run is kept unless `overwrite`."""
@@ -337,32 +337,6 @@ class RunDir:
                            f"{before.name!r} ({before.params:,} parameters); this model is "
                            f"{after.name!r} ({after.params:,} parameters). {restart}")
         return epoch
-
-    def adopt(self, source: str | os.PathLike, overwrite: bool = False) -> None:
-        """Places a complete run folder made elsewhere (a GPU machine, a sweep's worker) here.
-
-        The folder is moved (no copy on one filesystem) into this run's staging folder and
-        swapped in like any replacement: a complete run here is kept unless `overwrite`; a
-        failed or interrupted one takes the place of what is not complete here; a checkpoint
-        that came along is dropped (it belongs to the machine that trained).
-        """
-        source = Path(source)
-        with self.locked(command=f"adopt {source}"):
-            self.recover()
-            self.training_target(overwrite)  # a complete run here is kept unless overwrite
-            staged = self.staging()
-            staged.discard()
-            staged.path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(source), str(staged.path))
-            if staged.backup_path.is_dir():
-                shutil.rmtree(staged.backup_path)
-            staged.remove_temporaries()
-            if staged.state() != COMPLETE:  # a failed run comes back as what it is
-                if self.path.exists():
-                    shutil.rmtree(self.path)
-                os.replace(staged.path, self.path)
-                return
-            self.promote(staged)
 
     def promote(self, staged: RunDir) -> None:
         """Puts a complete staged run in this run's place; the old run is kept until then."""

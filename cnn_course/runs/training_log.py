@@ -39,7 +39,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from cnn_course.runs import environment
+from cnn_course import environment
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import resolve_logs_dir
 from cnn_course.runs.parameters import check_argument

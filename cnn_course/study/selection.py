@@ -97,7 +97,7 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
 def notebook_defaults(notebook: str) -> dict:
     """The default of every recipe parameter of a course notebook. Read once per version of
     the file: `cnn-course results` asks for each missing run."""
-    from cnn_course.runs import notebooks
+    from cnn_course import notebooks
 
     path = Path(notebooks.resolve(notebook))
     status = path.stat()

@@ -198,13 +198,8 @@ def seeded() -> int | None:
 
 
 def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> dict:
-    """The first call of every notebook: checks Keras, seeds, and reports where it runs. In a
-    logged run (`cnn-course run`) it also imports the whole package (`import_whole_package`)."""
+    """The first call of every notebook: checks Keras, seeds, and reports where it runs."""
     check_keras_version()
-    from cnn_course.runs.run_context import RunContext
-
-    if RunContext.from_environment() is not None:
-        import_whole_package()
     set_seed(seed, deterministic=deterministic)
     info = describe()
     if verbose:
@@ -216,7 +211,7 @@ def setup(seed: int = 0, deterministic: bool = True, verbose: bool = True) -> di
 
 
 def import_whole_package() -> list[str]:
-    """Imports every module of `cnn_course` now, so that a long run keeps the code it started
+    """Imports every module of `cnn_course` now (`cnn-course run` starts each kernel with it), so that a long run keeps the code it started
     with to its last cell: a cell that imports a module later gets this version even when the
     checkout is edited, switched or removed meanwhile (a committed run once met a newer module
     in its last cell and failed after its 50 epochs). Returns the modules left to import later

@@ -11,7 +11,7 @@ from pathlib import Path
 from cnn_course import project_metadata
 
 # A wheel carries the notebooks here (see setup.py); a checkout keeps them in ../notebooks.
-PACKAGE_FOLDER = Path(__file__).resolve().parents[1]  # cnn_course/
+PACKAGE_FOLDER = Path(__file__).resolve().parent  # cnn_course/
 PACKAGED_FOLDER = PACKAGE_FOLDER / "course_notebooks"
 CHECKOUT_FOLDER = PACKAGE_FOLDER.parent / "notebooks"
 

@@ -11,34 +11,27 @@ or the workers of an existing cluster (`--scheduler tcp://host:8786`). Each run 
 `cnn-course run` subprocess of its worker, so papermill (not thread-safe) and the kernel get
 their own processes, and that subprocess dies with its worker (Linux: PR_SET_PDEATHSIG).
 
-Where the runs go:
-- a local cluster shares the client's disk: workers write straight into its logs folder (no
-  second copy of large models); a retried run resumes from its checkpoint there;
-- a remote cluster shares nothing: each worker trains into its own temporary folder and sends
-  the finished run folder back as one archive, which the client places with `RunDir.adopt`
-  (whole or not at all, a complete run kept unless `--overwrite`). A worker killed mid-run
-  takes its folder with it: Dask reschedules the point on another worker, from scratch.
+Every worker writes straight into the client's logs folder (no second copy of large models),
+so a point retried after its worker died resumes from its checkpoint there. A local cluster
+shares the client's disk; the workers of a remote cluster must see the folder at the same path
+(a shared filesystem): a worker that does not is refused before it trains, naming the folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cnn_course import tables
 from cnn_course.runs import parameters as parameters_module
-from cnn_course.runs.errors import RunError
 from cnn_course.runs.run_files import check_run_name
 from cnn_course.runs.record import COMPLETE, RunRecord, UnreadableRecordError
 from cnn_course.runs.run_folder import RunDir
@@ -134,27 +127,30 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def run_point(notebook_name: str, point: Point, logs_dir: str | None, overwrite: bool,
-              ship_back: bool, python: str | None = None) -> dict:
-    """Runs one point as `cnn-course run` in a subprocess of this worker; returns its
-    outcome, with the run folder as an archive (bytes) when `ship_back`."""
+def run_point(notebook_name: str, point: Point, logs_dir: str, overwrite: bool,
+              marker: str | None = None, python: str | None = None) -> dict:
+    """Runs one point as `cnn-course run` in a subprocess of this worker, into `logs_dir`;
+    returns its outcome. `marker`: a file the client wrote in `logs_dir`, which a worker must
+    see (a remote worker that does not would train into a folder nobody reads)."""
     started = time.time()
     _event({"event": "start", "run_name": point.run_name, "worker": _worker_name()})
-    local = None if not ship_back else tempfile.mkdtemp(prefix="cnn-course-sweep-")
-    target = Path(local or logs_dir)
+    if marker is not None and not (Path(logs_dir) / marker).is_file():
+        return {"run_name": point.run_name, "state": "not started", "seconds": 0.0,
+                "worker": _worker_name(),
+                "error": f"worker {_worker_name()} does not see the logs folder {logs_dir}: a "
+                         f"cluster's workers must share it (mount it at that path on each)"}
     command = [python or sys.executable, "-m", "cnn_course", "run", notebook_name,
-               "--logs-dir", str(target), "-p", "run_name", point.run_name]
+               "--logs-dir", logs_dir, "-p", "run_name", point.run_name]
     for name, value in point.parameters.items():
         command += ["-p", name, repr(value)]  # read back by parameters.parse_value
     if overwrite:
         command.append("--overwrite")
     result = subprocess.run(command, capture_output=True, text=True, preexec_fn=_die_with_parent)
-    run = RunDir(target, point.run_name)
+    run = RunDir(Path(logs_dir), point.run_name)
     try:
         record = run.record() or RunRecord(point.run_name)
     except UnreadableRecordError:  # the state says failed or interrupted; the error says why
         record = RunRecord(point.run_name)
-    data_missing = "was not found. Looked for" in result.stderr
     outcome = {
         "run_name": point.run_name,
         "returncode": result.returncode,
@@ -165,27 +161,14 @@ def run_point(notebook_name: str, point: Point, logs_dir: str | None, overwrite:
         "seconds": time.time() - started,
         "worker": _worker_name(),
         "error": " ".join(result.stderr.strip().splitlines()[-1:]) if result.returncode else "",
-        "archive": None,
     }
-    if data_missing:
+    if "was not found. Looked for" in result.stderr:
         from cnn_course import data
 
         outcome["error"] = (f"worker {outcome['worker']}: a data set is missing there: set "
                             f"{data.ENV_VAR} on that worker ({outcome['error'][:200]})")
-    if ship_back and run.path.is_dir():
-        outcome["archive"] = _archive(run.path)
-    if local:
-        shutil.rmtree(local, ignore_errors=True)
-    _event({"event": "end", **{k: v for k, v in outcome.items() if k != "archive"}})
+    _event({"event": "end", **outcome})
     return outcome
-
-
-def _archive(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(folder, arcname=folder.name,
-                filter=lambda info: None if "/backup" in f"/{info.name}" else info)
-    return buffer.getvalue()
 
 
 def _worker_name() -> str:
@@ -207,15 +190,6 @@ def _event(message: dict) -> None:
 
 
 # --- on the client ------------------------------------------------------------------------------
-
-def place(outcome: dict, logs_dir: Path, overwrite: bool) -> None:
-    """Puts a run folder that came back in an archive under `logs_dir` (through RunDir)."""
-    with tempfile.TemporaryDirectory(prefix="cnn-course-sweep-back-") as folder:
-        with tarfile.open(fileobj=io.BytesIO(outcome["archive"]), mode="r:gz") as tar:
-            tar.extractall(folder, filter="data")
-        RunDir(logs_dir, outcome["run_name"]).adopt(Path(folder) / outcome["run_name"],
-                                                     overwrite=overwrite)
-
 
 @dataclasses.dataclass
 class SweepResult:
@@ -278,10 +252,8 @@ def run_sweep(
                                processes=True, host="127.0.0.1", dashboard_address=None,
                                resources={"GPU": 1} if gpu else None)
         client = Client(cluster)
-        ship_back = False
     else:
         client = Client(scheduler)
-        ship_back = True
     total = len(points)
     done = total - len(pending)
     started = time.time()
@@ -294,20 +266,23 @@ def run_sweep(
             return
         name, worker = message["run_name"], message.get("worker", "?")
         if name in started_on:
-            how = ("resuming from its checkpoint" if not ship_back else
-                   "from scratch: its folder was on the lost worker")
-            say(f"retry {name} on {worker}: its worker {started_on[name]} was lost; {how}")
+            say(f"retry {name} on {worker}: its worker {started_on[name]} was lost; resuming "
+                f"from its checkpoint")
         else:
             say(f"start {name} on {worker}")
         started_on[name] = worker
 
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    marker = None if scheduler is None else f".sweep-{uuid.uuid4().hex}"
     try:
+        if marker is not None:
+            (logs_dir / marker).write_text("a sweep's workers check they see this folder\n")
         client.subscribe_topic(EVENT_TOPIC, on_event)
         futures = {
             client.submit(run_point, notebook.name if _is_course_notebook(notebook)
-                          else str(notebook), point, None if ship_back else str(logs_dir),
-                          overwrite, ship_back, key=f"run-{point.run_name}", pure=False,
-                          retries=RETRIES, resources={"GPU": 1} if gpu else None): point
+                          else str(notebook), point, str(logs_dir.resolve()), overwrite, marker,
+                          key=f"run-{point.run_name}", pure=False, retries=RETRIES,
+                          resources={"GPU": 1} if gpu else None): point
             for point in pending
         }
         for future in as_completed(futures):
@@ -317,12 +292,6 @@ def run_sweep(
             except Exception as error:  # noqa: BLE001 - a lost point must not stop the others
                 outcome = {"run_name": point.run_name, "state": "lost",
                            "error": f"{type(error).__name__}: {error}"}
-            if outcome.get("archive"):
-                try:
-                    place(outcome, logs_dir, overwrite)
-                except RunError as error:
-                    outcome["error"] = str(error)
-            outcome.pop("archive", None)
             outcome["state"] = RunDir(logs_dir, point.run_name).state() or outcome["state"]
             outcomes[point.run_name] = outcome
             done += 1
@@ -331,6 +300,8 @@ def run_sweep(
         say("interrupted: the sweep's runs stop; run the same command again to resume them")
         raise
     finally:
+        if marker is not None:
+            (logs_dir / marker).unlink(missing_ok=True)
         client.close()
         if cluster is not None:
             cluster.close()
@@ -339,7 +310,7 @@ def run_sweep(
 
 
 def _is_course_notebook(notebook: Path) -> bool:
-    from cnn_course.runs import notebooks
+    from cnn_course import notebooks
 
     return notebook.parent.resolve() == notebooks.folder().resolve()
 
