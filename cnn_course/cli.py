@@ -36,6 +36,7 @@ PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "
 # Every command finds the logs folder by one rule (`logs_folder.resolve_logs_dir`).
 LOGS_DIR_HELP = "the logs folder (default: $CNN_COURSE_LOGS_DIR, else the project's logs/)"
 
+
 def build_parser() -> argparse.ArgumentParser:
     from cnn_course import __version__
 
@@ -57,9 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("-f", "--parameters-file", type=Path,
                       help="YAML file of name: value (lists and dicts go here; a sweep also "
                            "takes name: [values])")
-    runs.add_argument("--logs-dir", type=Path, default=None,
-                      help="where run folders go (default: $CNN_COURSE_LOGS_DIR, else the "
-                           "project's logs/)")
+    runs.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
     runs.add_argument("--overwrite", action="store_true",
                       help="replace a complete run of the same name (kept until the new one "
                            "completes)")
@@ -89,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--workers", type=int, default=None,
                        help="local workers (default: one per GPU, else 1)")
     sweep.add_argument("--scheduler", default=None,
-                       help="an existing cluster (tcp://host:8786 or tls://...); runs come back "
-                            "as archives")
+                       help="an existing cluster (tcp://host:8786 or tls://...), whose workers "
+                            "see the logs folder at the same path")
     sweep.add_argument("--gpu", action="store_true",
                        help="each run asks for one GPU (workers started with --resources GPU=1)")
     sweep.add_argument("--name", default=None, help="run-name prefix (default: the notebook's "
@@ -181,8 +180,8 @@ def _yaml_words(error) -> str:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import notebook_runner, parameters
     from cnn_course import notebooks
+    from cnn_course.runs import notebook_runner, parameters
 
     notebook = notebooks.resolve(args.notebook)
     values: dict = {}
@@ -212,8 +211,8 @@ def _run(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     import yaml
 
-    from cnn_course.runs import logs_folder, parameters
     from cnn_course import notebooks
+    from cnn_course.runs import logs_folder
     from cnn_course.study import sweep
     from cnn_course.study import results, seeds
 
@@ -229,7 +228,7 @@ def _sweep(args: argparse.Namespace) -> int:
         grid[name] = sweep.parse_values(values)
     if not grid:
         raise ValueError("A sweep needs at least one parameter: -p NAME V1,V2 (or -p seed 0..4).")
-    defaults = parameters.notebook_parameters(notebook)
+    defaults = notebooks.parameter_defaults(notebook)
     prefix = args.name or str(defaults.get("run_name") or notebook.stem)
     points = sweep.expand(grid, prefix)
     logs_dir = logs_folder.choose_logs_dir(args.logs_dir, None)
@@ -314,10 +313,9 @@ def _show_progress(verbose: bool) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from cnn_course import notebooks
-    from cnn_course.runs import parameters
 
     for path in notebooks.paths():
-        specs = parameters.notebook_parameter_specs(path)
+        specs = notebooks.parameter_specs(path)
         print(f"{path.stem}  ({notebooks.title(path)})")
         for spec in specs.values():
             comment = f"  # {spec.comment}" if spec.comment else ""
@@ -363,7 +361,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from cnn_course.runs import logs_folder, verify
+    from cnn_course.runs import logs_folder
+    from cnn_course.study import verify
 
     args.logs_dir = _logs_dir(args)
     logged = logs_folder.load(args.logs_dir)

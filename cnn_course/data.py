@@ -54,32 +54,16 @@ class DatasetSpec:
 
 
 DIGITS = tuple(str(digit) for digit in range(10))
+CLOTHES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
 SPECS = {
     "mnist": DatasetSpec("mnist", (28, 28), (), 60000, 10000, 800, 200, DIGITS, "MNIST"),
-    "fashion_mnist": DatasetSpec(
-        "fashion_mnist",
-        (28, 28),
-        (),
-        60000,
-        10000,
-        800,
-        200,
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        "Fashion-MNIST",
-    ),
-    "cifar10": DatasetSpec(
-        "cifar10",
-        (32, 32, 3),
-        (1,),
-        50000,
-        10000,
-        800,
-        200,
-        ("airplane", "automobile", "bird", "cat", "deer",
-         "dog", "frog", "horse", "ship", "truck"),
-        "CIFAR-10",
-    ),
+    "fashion_mnist": DatasetSpec("fashion_mnist", (28, 28), (), 60000, 10000, 800, 200, CLOTHES,
+                                 "Fashion-MNIST"),
+    "cifar10": DatasetSpec("cifar10", (32, 32, 3), (1,), 50000, 10000, 800, 200, CIFAR10_CLASSES,
+                           "CIFAR-10"),
 }
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]

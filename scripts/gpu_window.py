@@ -485,7 +485,7 @@ def unpack(folder: Path, logs_dir: Path, overwrite: bool = False, verify: bool =
                 failures += 1
                 print(f"kept: {error}")
     if verify:
-        from cnn_course.runs.verify import verify_or_skip
+        from cnn_course.study.verify import verify_or_skip
 
         for name in manifest["runs"]:
             line = verify_or_skip(RunDir(logs_dir, name))

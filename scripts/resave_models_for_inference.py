@@ -24,7 +24,7 @@ from cnn_course import data
 from cnn_course.models.saving import deflate, save_for_inference, weights_identical
 from cnn_course.runs import logs_folder
 from cnn_course.runs.run_folder import RunDir
-from cnn_course.runs.verify import TOLERANCE
+from cnn_course.study.verify import TOLERANCE
 
 
 def holds_optimizer(path: Path) -> bool:

@@ -14,7 +14,7 @@ import pytest
 import cnn_course
 from cnn_course import cli
 from cnn_course import notebooks
-from cnn_course.runs import parameters, record
+from cnn_course.runs import record
 from cnn_course.study import report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
@@ -43,7 +43,7 @@ def test_list_shows_every_notebook_with_types_defaults_and_comments(capsys):
 def test_every_parameter_whose_default_is_none_declares_its_types():
 
     for path in notebooks.paths():
-        for spec in parameters.notebook_parameter_specs(path).values():
+        for spec in notebooks.parameter_specs(path).values():
             assert spec.types is not None, f"{path.name}: annotate {spec.name} (e.g. \"Optional[float]\")"
 
 

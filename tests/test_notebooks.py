@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.runs import notebook_runner, parameters, record, run_files
+from cnn_course import notebooks
+from cnn_course.runs import notebook_runner, record, run_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -18,7 +19,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_has_one_literal_parameters_cell(notebook):
-    defaults = parameters.notebook_parameters(notebook)
+    defaults = notebooks.parameter_defaults(notebook)
     assert defaults
     if "run_name" in defaults:
         assert {"sample", "seed", "logs_dir"} <= set(defaults)
@@ -33,7 +34,7 @@ ON_EVERY_BACKEND = ("00_quickstart", "08_backprop_conv_pool")
 # Each notebook is executed once under TensorFlow: nbval (`make test`) executes the lessons that
 # keep checked outputs, so a lesson that trains no run is smoke-run here only if it is not one.
 NBVAL_LESSONS = {path.stem for path in NOTEBOOKS if "NBVAL_CHECK_OUTPUT" in path.read_text()
-                 and "run_name" not in parameters.notebook_parameters(path)}
+                 and "run_name" not in notebooks.parameter_defaults(path)}
 
 
 @pytest.mark.notebook
@@ -42,7 +43,7 @@ NBVAL_LESSONS = {path.stem for path in NOTEBOOKS if "NBVAL_CHECK_OUTPUT" in path
     for path in NOTEBOOKS if path.stem not in NBVAL_LESSONS or path.stem in ON_EVERY_BACKEND],
     ids=lambda path: path.stem)
 def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
-    defaults = parameters.notebook_parameters(notebook)
+    defaults = notebooks.parameter_defaults(notebook)
     ci_parameters = {name: value for name, value in CI_PARAMETERS.items() if name in defaults}
     if "logs_dir" in defaults and "run_name" not in defaults:  # it reads the committed runs
         for run in (ROOT / "logs").iterdir():

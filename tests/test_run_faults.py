@@ -374,7 +374,10 @@ def test_an_unfinished_run_estimates_its_time_left_from_its_latest_segment(tmp_p
         epochs_run=4, epochs_requested=10), segments=[{"first_epoch": 1}, {"first_epoch": 3}]))
     run.history_path.write_text("epoch,val_accuracy,epoch_seconds\n1,0.1,100\n2,0.2,100\n"
                                 "3,0.3,10\n4,0.4,12\n")
-    assert run.seconds_left() == 6 * 11  # the busy first segment (100 s) does not count
+    def loaded():
+        return logs_folder.load(tmp_path).runs[0]
+
+    assert results.seconds_left(loaded()) == 6 * 11  # the busy first segment (100 s) is left out
     assert "interrupted after epoch 4 of 10, about 1 min left" in results.terminal_table(tmp_path)
     run.write_record(run.record().replace(status="complete", training={"epochs_run": 10}))
-    assert run.seconds_left() is None
+    assert results.seconds_left(loaded()) is None

@@ -30,7 +30,7 @@ def notebook(tmp_path):
 
 
 def test_parameters_are_read_from_the_tagged_cell(notebook):
-    assert parameters.notebook_parameters(notebook) == {
+    assert notebooks.parameter_defaults(notebook) == {
         "run_name": "demo", "epochs": 2, "learning_rate": 0.1, "sample": True, "note": None}
 
 
@@ -60,13 +60,13 @@ def test_int_is_accepted_for_float_and_none_default_takes_anything(notebook):
 def test_two_parameters_cells_are_refused(tmp_path):
     path = make_notebook(tmp_path / "two.ipynb", "epochs = 1", tagged_cells=2)
     with pytest.raises(ValueError, match="has 2 cells tagged 'parameters'; expected exactly 1"):
-        parameters.notebook_parameters(path)
+        notebooks.parameter_defaults(path)
 
 
 def test_computed_parameter_is_refused(tmp_path):
     path = make_notebook(tmp_path / "computed.ipynb", "epochs = 2 * 10")
     with pytest.raises(ValueError, match="'epochs' must be a literal"):
-        parameters.notebook_parameters(path)
+        notebooks.parameter_defaults(path)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ import pytest
 from cnn_course import cli, data, models
 from cnn_course.models import training
 from cnn_course import environment
-from cnn_course.runs import errors, run_folder, training_log, verify
+from cnn_course.runs import errors, run_folder, training_log
+from cnn_course.study import verify
 
 
 def test_verify_reproduces_a_runs_logged_accuracy(tmp_path, capsys):

@@ -46,7 +46,7 @@ def final_accuracy_reported(run, submission):
 def reproduces(run, submission):
     """The committed model, re-evaluated on the validation set, gives the logged accuracy."""
     from cnn_course import data
-    from cnn_course.runs import verify
+    from cnn_course.study import verify
 
     if not run.complete:
         return FAIL, f"the run is {run.run.describe_state()}: no final model to re-evaluate"

@@ -5,11 +5,10 @@
 - `run_folder.RunDir`: a run folder's state, lock, checkpoint and staging (the run rules);
 - `run_files`: run names, file names, atomic writes, `history.csv` and `train.log`;
 - `logs_folder`: where runs live (one rule for every command) and `load`, its runs read once;
-- `parameters`: each training parameter declared once, and a notebook's parameters cell;
-- `notebook_runner` (`cnn-course run`), `run_context` (what it hands the kernel), `verify`
-  (`cnn-course verify`).
+- `parameters`: each training parameter declared once, and values checked against it;
+- `notebook_runner` (`cnn-course run`) and `run_context` (what it hands the kernel).
 
-Many runs at once (`sweep`) and what they say together (seed groups, the selection, the report)
-are `cnn_course.study`; what a run executes on (backend, versions, seeds, CPU settings) is
-`cnn_course.environment`, and the course notebooks `cnn_course.notebooks`.
+Many runs at once (`sweep`) and what they say together (seed groups, the selection, the
+report, `verify`) are `cnn_course.study`; what a run executes on is `cnn_course.environment`,
+and the course notebooks (and their parameters cells) are `cnn_course.notebooks`.
 """

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from cnn_course.environment import fast_cpu_environment, stderr_to
 from cnn_course.runs.logs_folder import choose_logs_dir
-from cnn_course.runs.parameters import check_parameters, notebook_parameter_specs
+from cnn_course.notebooks import parameter_specs
+from cnn_course.runs.parameters import check_parameters
 from cnn_course.runs.run_context import RunContext
 from cnn_course.runs.record import new_record
 from cnn_course.runs.run_folder import RunDir
@@ -91,7 +92,7 @@ def check_inputs(notebook_path: str | os.PathLike, parameters: Mapping[str, obje
     """The parameters (names, types, rules) and the logs folder, checked; changes nothing on
     disk but the logs folder's creation."""
     notebook_path = Path(notebook_path).resolve()
-    specs = notebook_parameter_specs(notebook_path)
+    specs = parameter_specs(notebook_path)
     checked = check_parameters(notebook_path, dict(parameters or {}), specs)
     merged = {name: spec.default for name, spec in specs.items()} | checked
     logs_path = choose_logs_dir(logs_dir, checked.get("logs_dir"))

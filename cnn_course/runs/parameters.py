@@ -1,128 +1,23 @@
-"""Each training parameter, declared once (`DECLARED`: its role, rule and short name), and a
-notebook's parameters: the `parameters`-tagged cell as papermill reads it
-(`papermill.inspect_notebook`), with the checks papermill lacks (one tagged cell, literal
-defaults, the annotation's type), and command-line values. The runner asks them before a kernel
-starts; `training_log.LoggedRun` asks the rules for notebooks run by hand."""
+"""Each training parameter, declared once (`DECLARED`: its role, rule and short name), and
+values checked against a notebook's parameters cell (`notebooks.parameter_specs`) and those
+rules, and command-line values read. The runner asks them before a kernel starts;
+`training_log.LoggedRun` asks the rules for notebooks run by hand."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
 import os
-import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 
-from cnn_course import data
+from cnn_course import data, notebooks
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.run_files import check_run_name
 
-# Types a parameter annotation may name: a plain type, or `"Optional[type]"` (quoted, so the
-# cell runs as it is, and papermill reads it) for a parameter whose default is None.
-ANNOTATION_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
-                    "dict": dict}
-
-
-class NotebookError(ValueError):
-    """The file is not a notebook the runner can execute."""
-
-
 class NotebookParameterError(ValueError):
     """A parameter passed to a notebook is unknown, of the wrong type or out of range."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Parameter:
-    """One parameter of a notebook's cell: `name[: "annotation"] = default  # comment`."""
-
-    name: str
-    default: object
-    types: tuple[type, ...] | None  # None: any type (a None default without annotation)
-    comment: str = ""
-
-    @property
-    def type_name(self) -> str:
-        if self.types is None:
-            return "any"
-        return " | ".join("None" if kind is type(None) else kind.__name__ for kind in self.types)
-
-
-def read_notebook(notebook_path: str | os.PathLike):
-    """The notebook at `notebook_path` (an `nbformat.NotebookNode`); `NotebookError` (one
-    line) when it is not one."""
-    import nbformat
-
-    path = Path(notebook_path)
-    if not path.is_file():
-        raise NotebookError(f"Notebook not found: {path}")
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises JSON, schema and key errors
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise NotebookError(f"{path} is not a Jupyter notebook ({type(error).__name__}"
-                            f"{': ' + reason if reason else ''}).") from None
-
-
-def notebook_parameter_specs(notebook_path: str | os.PathLike) -> dict[str, Parameter]:
-    """Name → `Parameter` of the notebook's one parameters cell, as papermill reads it; each
-    default must be a literal, and an annotation a type or `"Optional[type]"`."""
-    import papermill
-
-    tagged = [cell for cell in read_notebook(notebook_path).cells
-              if "parameters" in cell.get("metadata", {}).get("tags", [])]
-    if len(tagged) != 1:
-        raise NotebookError(
-            f"Notebook {notebook_path} has {len(tagged)} cells tagged 'parameters'; expected "
-            f"exactly 1 (papermill injects the new values after it).")
-    inspected = papermill.inspect_notebook(str(notebook_path))
-    unread = [name for name in _assigned_names(tagged[0].source) if name not in inspected]
-    if unread:
-        raise NotebookError(
-            f"Notebook {notebook_path}: papermill cannot read parameter(s) {unread} of the "
-            f"parameters cell; write each as `name = literal  # comment`, or annotated "
-            f"`name: \"Optional[float]\" = None`.")
-    specs: dict[str, Parameter] = {}
-    for name, found in inspected.items():
-        try:
-            default = ast.literal_eval(found["default"])
-        except (ValueError, SyntaxError):
-            raise NotebookError(
-                f"Notebook {notebook_path}: parameter {name!r} must be a literal; found "
-                f"{found['default']!r}. Derive values in the next cell.") from None
-        specs[name] = Parameter(name, default, _types(found["inferred_type_name"], default, name,
-                                                      notebook_path), found.get("help") or "")
-    return specs
-
-
-def _assigned_names(source: str) -> list[str]:
-    """The names the cell assigns at its top level (what papermill should have read)."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError as error:
-        raise NotebookError(f"The parameters cell is not Python: {error}.") from None
-    targets = [target for statement in body for target in (
-        statement.targets if isinstance(statement, ast.Assign)
-        else [statement.target] if isinstance(statement, ast.AnnAssign) else [])]
-    return [target.id for target in targets if isinstance(target, ast.Name)]
-
-
-def notebook_parameters(notebook_path: str | os.PathLike) -> dict[str, object]:
-    """Name → default value of the notebook's parameters cell."""
-    return {name: spec.default for name, spec in notebook_parameter_specs(notebook_path).items()}
-
-
-def _types(annotation: str, default: object, name: str, notebook_path) -> tuple | None:
-    """The types a parameter takes: its annotation's, else its default's (None: any)."""
-    if annotation == "None":  # papermill's word for "not annotated"
-        return None if default is None else (type(default),)
-    optional = re.fullmatch(r"Optional\[(\w+)\]", annotation)
-    kind = optional.group(1) if optional else annotation
-    if kind not in ANNOTATION_TYPES:
-        raise NotebookError(
-            f"Notebook {notebook_path}: parameter {name!r} is annotated {annotation!r}; use one "
-            f"of {', '.join(ANNOTATION_TYPES)}, or \"Optional[...]\" of one (quoted).")
-    return (ANNOTATION_TYPES[kind], *((type(None),) if optional else ()))
 
 
 def parse_value(text: str) -> object:
@@ -142,12 +37,12 @@ def parse_value(text: str) -> object:
 def check_parameters(
     notebook_path: str | os.PathLike,
     parameters: Mapping[str, object],
-    specs: Mapping[str, Parameter] | None = None,
+    specs: Mapping[str, notebooks.Parameter] | None = None,
 ) -> dict[str, object]:
     """Validates names, types and ranges against the parameters cell; returns the checked
     values. An int is accepted where a float is expected, and a string that reads as a number
     where a number is (YAML reads `1e-3` as a string)."""
-    specs = notebook_parameter_specs(notebook_path) if specs is None else specs
+    specs = notebooks.parameter_specs(notebook_path) if specs is None else specs
     unknown = sorted(set(parameters) - set(specs))
     if unknown:
         valid = ", ".join(f"{name}={spec.default!r}" for name, spec in specs.items())
@@ -191,7 +86,7 @@ def check_model_variant(name: object, default: object, notebook_path) -> None:
             f"trains on {dataset}. Models for {dataset}: {fitting}.")
 
 
-def _coerce(spec: Parameter, value: object, notebook_path) -> object:
+def _coerce(spec: notebooks.Parameter, value: object, notebook_path) -> object:
     if spec.types is None:
         return value
     if isinstance(value, str) and str not in spec.types and (

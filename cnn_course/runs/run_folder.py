@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -140,22 +139,6 @@ class RunDir:
         if state in (RUNNING, INTERRUPTED):
             return f"{state} after epoch {done}"
         return f"complete ({done} epochs)"
-
-    def seconds_left(self, recent_epochs: int = 5,
-                     record: RunRecord | None = None) -> float | None:
-        """About how long an unfinished run still needs: its epochs left times the median of
-        its last `recent_epochs` epochs in its latest segment (an earlier segment may have run
-        on a busier or another machine). None when complete, failed or not yet timed here
-        (`record`: as for `state`)."""
-        record = record or self.record() or RunRecord(self.name)
-        if self.state(record) not in (RUNNING, INTERRUPTED):
-            return None
-        left = (record.training.epochs_requested or 0) - record.training.epochs_run
-        segments = record.segments or [{}]
-        first = segments[-1].get("first_epoch") or 1
-        times = [row["epoch_seconds"] for row in self.history()
-                 if row.get("epoch_seconds") and row.get("epoch", 0) >= first][-recent_epochs:]
-        return left * statistics.median(times) if left > 0 and times else None
 
     def complete_model_path(self) -> Path:
         """The final model of a complete run; `RunError` saying what to do otherwise."""

@@ -5,6 +5,7 @@ selection's verdicts, and the runs still missing as the commands that make them.
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Mapping
 
 from cnn_course import tables
@@ -13,6 +14,20 @@ from cnn_course.runs.logs_folder import Run
 from cnn_course.study import selection
 from cnn_course.study.report import data_label
 from cnn_course.study.seeds import SeedGroup, mean_std, seed_groups
+
+
+def seconds_left(run: Run, recent_epochs: int = 5) -> float | None:
+    """About how long an unfinished run still needs: its epochs left times the median of its
+    last `recent_epochs` epochs in its latest segment (an earlier segment may have run on a
+    busier or another machine). None when complete, failed or not yet timed."""
+    if run.state not in (run_folder.RUNNING, run_folder.INTERRUPTED):
+        return None
+    record = run.record
+    left = (record.training.epochs_requested or 0) - record.training.epochs_run
+    first = (record.segments or [{}])[-1].get("first_epoch") or 1
+    times = [row["epoch_seconds"] for row in run.history
+             if row.get("epoch_seconds") and row.get("epoch", 0) >= first][-recent_epochs:]
+    return left * statistics.median(times) if left > 0 and times else None
 
 
 def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
@@ -26,9 +41,9 @@ def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
     for run in logged.runs:
         record = run.record
         words = run.folder.describe_state(record) if not run.complete else "complete"
-        seconds_left = run.folder.seconds_left(record=record)
-        if seconds_left is not None:
-            words += f", about {max(1, round(seconds_left / 60))} min left"
+        left = seconds_left(run)
+        if left is not None:
+            words += f", about {max(1, round(left / 60))} min left"
         states[run.name] = words
         asked = record.training.epochs_requested
         rows.append((run.name, words, str(record.model.name or "–"),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_course import tables
+from cnn_course import notebooks, tables
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import Run
 from cnn_course.study.seeds import mean_std
@@ -97,8 +97,6 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
 def notebook_defaults(notebook: str) -> dict:
     """The default of every recipe parameter of a course notebook. Read once per version of
     the file: `cnn-course results` asks for each missing run."""
-    from cnn_course import notebooks
-
     path = Path(notebooks.resolve(notebook))
     status = path.stat()
     return dict(_recipe_defaults(str(path), status.st_mtime_ns, status.st_size))
@@ -110,7 +108,7 @@ def _recipe_defaults(path: str, modified_ns: int, size: int) -> dict:
     (the cache key: an edited notebook is read again)."""
     from cnn_course.runs import parameters
 
-    defaults = parameters.notebook_parameters(path)
+    defaults = notebooks.parameter_defaults(path)
     return {name: value for name, value in defaults.items()
             if parameters.role(name) == parameters.RECIPE}
 

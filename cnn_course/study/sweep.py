@@ -30,8 +30,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from cnn_course import tables
-from cnn_course.runs import parameters as parameters_module
+from cnn_course import notebooks, tables
+from cnn_course.runs import parameters
 from cnn_course.runs.run_files import check_run_name
 from cnn_course.runs.record import COMPLETE, RunRecord, UnreadableRecordError
 from cnn_course.runs.run_folder import RunDir
@@ -51,15 +51,13 @@ class Point:
 
 def parse_values(text: str) -> list:
     """`"0..4"` -> [0, 1, 2, 3, 4]; `"a,b"` -> each value read as `cnn-course run -p` reads it."""
-    from cnn_course.runs.parameters import parse_value
-
     match = RANGE.match(text.strip())
     if match:
         first, last = int(match.group(1)), int(match.group(2))
         if last < first:
             raise ValueError(f"The range {text!r} is empty: write FIRST..LAST with FIRST <= LAST.")
         return list(range(first, last + 1))
-    values = [parse_value(part.strip()) for part in text.split(",")]
+    values = [parameters.parse_value(part.strip()) for part in text.split(",")]
     if any(part.strip() == "" for part in text.split(",")):
         raise ValueError(f"The value list {text!r} has an empty entry.")
     return values
@@ -71,13 +69,13 @@ def _format(value: object) -> str:
     return str(value)
 
 
-def point_name(prefix: str, parameters: Mapping[str, object]) -> str:
+def point_name(prefix: str, settings: Mapping[str, object]) -> str:
     """`prefix-holdout-wd0.005-seed3`: every set parameter in the order given, the seed last."""
     parts = [prefix]
-    names = [name for name in parameters if name != "seed"] + (
-        ["seed"] if "seed" in parameters else [])
+    names = [name for name in settings if name != "seed"] + (
+        ["seed"] if "seed" in settings else [])
     for name in names:
-        parts.append(f"{parameters_module.short_name(name)}{_format(parameters[name])}")
+        parts.append(f"{parameters.short_name(name)}{_format(settings[name])}")
     name = "-".join(parts)
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
@@ -87,8 +85,8 @@ def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
     names = list(grid)
     points = []
     for values in itertools.product(*(grid[name] for name in names)):
-        parameters = dict(zip(names, values))
-        points.append(Point(point_name(prefix, parameters), parameters))
+        settings = dict(zip(names, values))
+        points.append(Point(point_name(prefix, settings), settings))
     duplicates = {point.run_name for point in points
                   if sum(other.run_name == point.run_name for other in points) > 1}
     if duplicates:
@@ -100,9 +98,7 @@ def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
 def check_points(notebook: Path, points: Sequence[Point], logs_dir: Path) -> None:
     """Every point's parameters against the notebook's cell and rules, before anything runs:
     the first bad one raises (one line, naming the point)."""
-    from cnn_course.runs import parameters
-
-    specs = parameters.notebook_parameter_specs(notebook)
+    specs = notebooks.parameter_specs(notebook)
     if "run_name" not in specs:
         raise ValueError(f"Notebook {notebook.name} logs no run (it has no run_name parameter); "
                          f"only training notebooks can be swept.")
@@ -310,8 +306,6 @@ def run_sweep(
 
 
 def _is_course_notebook(notebook: Path) -> bool:
-    from cnn_course import notebooks
-
     return notebook.parent.resolve() == notebooks.folder().resolve()
 
 
