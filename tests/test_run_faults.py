@@ -70,22 +70,24 @@ def one_line_error(capsys, argv, code=2):
 
 # 1. -p logs_dir is honoured, and may not contradict --logs-dir.
 def test_logs_dir_parameter_is_where_the_run_goes(notebook, tmp_path):
-    prepared = notebook_runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "elsewhere")})
+    prepared = notebook_runner.check_inputs(
+        notebook, {"logs_dir": str(tmp_path / "elsewhere")}).prepare()
     assert prepared.run.path == tmp_path / "elsewhere" / NAME
     assert prepared.parameters["logs_dir"] == str(tmp_path / "elsewhere")
 
 
 def test_logs_dir_option_and_parameter_must_agree(notebook, tmp_path):
     with pytest.raises(errors.RunError, match="name different folders"):
-        notebook_runner.prepare_run(notebook, {"logs_dir": str(tmp_path / "a")}, logs_dir=tmp_path / "b")
+        notebook_runner.check_inputs(notebook, {"logs_dir": str(tmp_path / "a")},
+                                     logs_dir=tmp_path / "b")
 
 
 # 2. A complete run is replaced only when asked, and only by a run that completes.
 def test_runner_keeps_a_complete_run_unless_overwrite(notebook, tmp_path):
     fit_tiny_run(tmp_path)
     with pytest.raises(errors.RunError, match="is complete .*--overwrite"):
-        notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
-    prepared = notebook_runner.prepare_run(notebook, logs_dir=tmp_path, overwrite=True)
+        notebook_runner.check_inputs(notebook, logs_dir=tmp_path).prepare()
+    prepared = notebook_runner.check_inputs(notebook, logs_dir=tmp_path).prepare(overwrite=True)
     assert prepared.target.path == tmp_path / f".{NAME}.staging"
 
 
@@ -141,8 +143,9 @@ def test_restart_starts_a_damaged_run_over(notebook, tmp_path):
     run = interrupted_run(tmp_path)
     (run.backup_path / run_files.BACKUP_WEIGHTS_FILE).unlink()
     with pytest.raises(errors.RunError, match="damaged"):
-        notebook_runner.prepare_run(notebook, logs_dir=tmp_path)
-    assert notebook_runner.prepare_run(notebook, logs_dir=tmp_path, restart=True).target == run
+        notebook_runner.check_inputs(notebook, logs_dir=tmp_path).prepare()
+    inputs = notebook_runner.check_inputs(notebook, logs_dir=tmp_path)
+    assert inputs.prepare(restart=True).target == run
 
 
 # 5. One process per run.
@@ -199,7 +202,7 @@ def test_resuming_with_another_model_is_refused(tmp_path):
 def test_runner_refuses_to_resume_with_other_parameters(notebook, tmp_path):
     run = interrupted_run(tmp_path, seed=0)
     with pytest.raises(errors.RunError, match=r"after epoch 2 .*\(seed: 0 -> 3\)"):
-        notebook_runner.prepare_run(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path)
+        notebook_runner.check_inputs(notebook, {"epochs": 5, "seed": 3}, logs_dir=tmp_path).prepare()
     assert run.backup_epoch() == 2  # nothing was touched
 
 
@@ -229,7 +232,7 @@ def test_a_failing_replacement_keeps_the_complete_runs_notebook(notebook, tmp_pa
 def test_out_of_range_parameters_are_refused_before_a_kernel(notebook, tmp_path, name, value,
                                                              words):
     with pytest.raises(parameters.NotebookParameterError, match=words):
-        notebook_runner.prepare_run(notebook, {name: value}, logs_dir=tmp_path / "logs")
+        notebook_runner.check_inputs(notebook, {name: value}, logs_dir=tmp_path / "logs").prepare()
     assert not (tmp_path / "logs").exists()
 
 

@@ -102,20 +102,6 @@ def check_inputs(notebook_path: str | os.PathLike, parameters: Mapping[str, obje
     return CheckedInputs(notebook_path, checked, merged, run, trains="run_name" in specs)
 
 
-def prepare_run(
-    notebook_path: str | os.PathLike,
-    parameters: Mapping[str, object] | None = None,
-    *,
-    logs_dir: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    restart: bool = False,
-) -> PreparedRun:
-    """Every check a run needs before a kernel starts (see the module's docstring), as a sweep
-    asks them of each point; `run_notebook` asks the same two steps, the second under the
-    run's lock."""
-    return check_inputs(notebook_path, parameters, logs_dir=logs_dir).prepare(overwrite, restart)
-
-
 def run_notebook(
     notebook_path: str | os.PathLike,
     parameters: Mapping[str, object] | None = None,
