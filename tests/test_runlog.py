@@ -142,17 +142,38 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert os.listdir(tmp_path) == ["summary.json"]
 
 
+def evaluated_run(tmp_path, overwrite=False) -> record.RunRecord:
+    """A tiny run trained by hand, then its evaluation recorded as the notebooks do."""
+    split = tiny_split()
+    (x, y), validation_pair = split
+    run = training_log.LoggedRun("tiny-run", split, {"batch_size": 16}, tmp_path,
+                                 overwrite=overwrite)
+    tiny_model().fit(x, y, batch_size=16, epochs=1, validation_data=validation_pair,
+                     callbacks=[run], verbose=0)
+    return run.record_evaluation({"accuracy": 0.5, "loss": 1.0})
+
+
 def test_record_evaluation_adds_to_summary(tmp_path):
-    fit(tmp_path, epochs=1)
-    written = training_log.record_evaluation(tmp_path / "tiny-run", {"accuracy": 0.5, "loss": 1.0}, 16)
+    written = evaluated_run(tmp_path)
     assert record.read(tmp_path / "tiny-run") == written
     assert written.results.evaluation == {"accuracy": 0.5, "loss": 1.0, "examples": 16,
                                           "validation": "test"}
 
 
-def test_an_evaluation_without_its_run_is_refused_and_nothing_written(tmp_path):
-    with pytest.raises(errors.RunError, match="No run in .*no summary.json.*LoggedRun.path"):
-        training_log.record_evaluation(tmp_path / "never-ran", {"accuracy": 0.5}, 16)
+def test_a_replaced_run_records_its_evaluation_in_its_own_folder(tmp_path):
+    evaluated_run(tmp_path)
+    written = evaluated_run(tmp_path, overwrite=True)  # trained in staging, then swapped in
+    assert record.read(tmp_path / "tiny-run") == written
+    assert not (tmp_path / ".tiny-run.staging").exists()
+
+
+def test_an_evaluation_before_the_training_is_refused_and_nothing_written(tmp_path):
+    run = training_log.LoggedRun("never-ran", tiny_split(), {"batch_size": 16}, tmp_path)
+    try:
+        with pytest.raises(errors.RunError, match="has not trained .*model.fit"):
+            run.record_evaluation({"accuracy": 0.5})
+    finally:
+        run.release()
     assert not (tmp_path / "never-ran").exists()
 
 

@@ -298,9 +298,18 @@ class LoggedRun(keras.callbacks.Callback):
         self.target.write_record(self.record)
 
     def record_evaluation(self, results: Mapping[str, float]) -> RunRecord:
-        """Adds `model.evaluate(..., return_dict=True)` on the run's validation images to its
-        record; returns the record."""
-        return record_evaluation(self.target.path, results, len(self.split[1][0]))
+        """Adds `model.evaluate(..., return_dict=True)` on the run's validation images (the
+        test set, or the holdout of a `validation="holdout"` run) to its record; returns it."""
+        record = self.target.record()
+        if record is None:
+            raise RunError(f"Run {self.run.name!r} has not trained (no {SUMMARY_FILE} in "
+                           f"{self.target.path}): record an evaluation after "
+                           f"`model.fit(..., callbacks=[run])`.")
+        record = record.replace(results={"evaluation": {
+            **{key: float(value) for key, value in results.items()},
+            "examples": len(self.split[1][0]), "validation": record.data.validation}})
+        self.target.write_record(record)
+        return record
 
     def end(self) -> None:
         """At the end of `model.fit`: the final files and `complete`, or `failed: nan`."""
@@ -316,6 +325,7 @@ class LoggedRun(keras.callbacks.Callback):
             finish(self.model, self)
             if self.target.is_staging and not self.under_runner:  # the runner swaps itself
                 self.run.promote(self.target)
+                self.target = self.run
         finally:
             self.release()
 
@@ -360,24 +370,6 @@ def layer_table_markdown(model: keras.Model) -> str:
         model.summary(print_fn=lambda text, **_: lines.append(text), line_length=100)
         reason = f"(receptive-field table unavailable: {type(error).__name__}: {error})"
         return reason + "\n\n```\n" + "\n".join(lines).strip() + "\n```"
-
-
-def record_evaluation(run_dir: str | os.PathLike, results: Mapping[str, float],
-                      examples: int) -> RunRecord:
-    """Adds `model.evaluate` results on the run's validation set (the test set, or the holdout
-    for a `validation="holdout"` run) to the record of the run in folder `run_dir`;
-    `LoggedRun.record_evaluation` is the usual way in."""
-    run = RunDir.at(Path(run_dir))
-    record = run.record()
-    if record is None:
-        raise RunError(f"No run in {run.path} (no {SUMMARY_FILE}): an evaluation is recorded "
-                       f"only beside the run it evaluates. Pass the run's folder "
-                       f"(`LoggedRun.path`).")
-    record = record.replace(results={"evaluation": {
-        **{key: float(value) for key, value in results.items()}, "examples": examples,
-        "validation": record.data.validation}})
-    run.write_record(record)
-    return record
 
 
 def _all_finite(logs) -> bool:
