@@ -366,6 +366,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     args.logs_dir = _logs_dir(args)
     logged = logs_folder.load(args.logs_dir)
+    _quiet_keras_import()  # re-evaluating loads Keras: without its start-up lines
     runs = sorted(logged.runs, key=lambda run: run.name)
     if args.runs:
         known = {run.name: run for run in runs}
