@@ -148,9 +148,9 @@ class RunDir:
         if complete:
             raise ModelNotKeptError(
                 f"Run {self.name!r} is complete, but its {MODEL_FILE} is not in {self.path}: "
-                f"the run keeps its logs only (the All-CNN demonstrations' models were removed "
-                f"to keep the repository small; `git log -- {self.model_path}` names the "
-                f"commit). Train it again with its notebook to get a model.")
+                f"the run keeps its logs only (a run that backs no headline claim has its model "
+                f"removed to keep the repository small; `git log -- {self.model_path}` names "
+                f"the commit). Train it again with its notebook to get a model.")
         raise RunError(
             f"No complete run {self.name!r} in {self.logs_dir} ({self.describe_state()}), so "
             f"there is no final model.keras to load. Train it first (`cnn-course run` its "
