@@ -1,7 +1,8 @@
 """The tracked tree stays small enough to travel. A job sent to a GPU machine carries the
 working tree plus the data and wheels, 64 MiB a call: the whole tree may take half of that.
 (`scripts/gpu_window.py stash` sets the committed models aside for more room; a run that backs
-no headline claim may keep its logs only, as the All-CNN demonstrations do.)"""
+no headline claim keeps its logs only, as the All-CNN demonstrations and the holdout runs do:
+docs/runs.md.)"""
 
 import subprocess
 from pathlib import Path

@@ -128,12 +128,12 @@ def run_point(notebook_name: str, point: Point, logs_dir: str, overwrite: bool,
     """Runs one point as `cnn-course run` in a subprocess of this worker, into `logs_dir`;
     returns its outcome. `marker`: a file the client wrote in `logs_dir`, which a worker must
     see (a remote worker that does not would train into a folder nobody reads)."""
-    started = time.time()
-    _event({"event": "start", "run_name": point.run_name, "worker": _worker_name()})
+    started, worker = time.time(), _worker_name()
+    _event({"event": "start", "run_name": point.run_name, "worker": worker})
     if marker is not None and not (Path(logs_dir) / marker).is_file():
         return {"run_name": point.run_name, "state": "not started", "seconds": 0.0,
-                "worker": _worker_name(),
-                "error": f"worker {_worker_name()} does not see the logs folder {logs_dir}: a "
+                "worker": worker,
+                "error": f"worker {worker} does not see the logs folder {logs_dir}: a "
                          f"cluster's workers must share it (mount it at that path on each)"}
     command = [python or sys.executable, "-m", "cnn_course", "run", notebook_name,
                "--logs-dir", logs_dir, "-p", "run_name", point.run_name]
@@ -155,13 +155,13 @@ def run_point(notebook_name: str, point: Point, logs_dir: str, overwrite: bool,
         "best_val_accuracy": record.results.best_val_accuracy,
         "validation": record.data.validation,
         "seconds": time.time() - started,
-        "worker": _worker_name(),
+        "worker": worker,
         "error": " ".join(result.stderr.strip().splitlines()[-1:]) if result.returncode else "",
     }
     if "was not found. Looked for" in result.stderr:
         from cnn_course import data
 
-        outcome["error"] = (f"worker {outcome['worker']}: a data set is missing there: set "
+        outcome["error"] = (f"worker {worker}: a data set is missing there: set "
                             f"{data.ENV_VAR} on that worker ({outcome['error'][:200]})")
     _event({"event": "end", **outcome})
     return outcome
