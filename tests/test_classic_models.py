@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course import models
+from cnn_course import data, models
 from cnn_course.models import all_cnn, blocks
 
 pytestmark = pytest.mark.keras_version  # also run on the oldest Keras
@@ -226,6 +226,15 @@ def test_every_registered_model_has_a_layer_table_ending_in_a_global_view(name):
     assert rows[-1].is_global
     assert sum(row.params for row in rows) == models.build(name).count_params()
     keras.backend.clear_session()
+
+
+# Not backend-marked: building all eighteen models takes about 130 s under JAX, and an input
+# shape does not depend on the backend.
+def test_every_model_names_the_dataset_it_is_built_for():
+    for name in models.MODELS:
+        model = models.build(name)
+        shape = data.spec(models.dataset_of(name)).image_shape
+        assert tuple(model.inputs[0].shape[1:]) == shape, name
 
 
 def test_shufflenet_unit_has_a_receptive_field_through_its_channel_shuffle():

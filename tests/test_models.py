@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cnn_course import data, models
+from cnn_course import models
 from cnn_course.models import recipes, training
 from cnn_course.models.inputs import check_model_input
 
@@ -163,13 +163,6 @@ def test_cifar10_student_sees_the_whole_image_before_pooling():
 def test_cifar10_student_depths_must_match_widths():
     with pytest.raises(ValueError, match="one entry per stage"):
         models.cifar10_separable_net(widths=(32, 64), depths=(1, 2, 3))
-
-
-def test_every_model_names_the_dataset_it_is_built_for():
-    for name in models.MODELS:
-        model = models.build(name)
-        shape = data.spec(models.dataset_of(name)).image_shape
-        assert tuple(model.inputs[0].shape[1:]) == shape, name
 
 
 def test_label_smoothing_is_categorical_crossentropy_on_smoothed_one_hot_targets():
