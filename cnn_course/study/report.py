@@ -199,6 +199,11 @@ def _recipe_cells(recipe: SeedGroup, label: str | None = None, name: str | None 
             tables.seconds(sum(epoch_s) / len(epoch_s)) if epoch_s else "–", ", ".join(devices)]
 
 
+def _empty_cells(name: str) -> list:
+    """A recipe's row before it has a run."""
+    return [name, "–", 0, *["–"] * (len(HEADLINE_COLUMNS) - 3)]
+
+
 def _run_labels(recipe: SeedGroup, labels: Mapping[str, str]) -> str | None:
     """What `selection.yaml` says about a recipe's runs: a lone run's label, or, in a group of
     seeds, which seed the labelled run is (the label stays with the run, not the recipe)."""
@@ -217,7 +222,7 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
     for candidate in chosen.candidates:
         found = result.candidate_runs[candidate.name]
         if not found:
-            rows.append([candidate.name + " (not run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+            rows.append(_empty_cells(candidate.name + " (not run yet)"))
             continue
         group = seed_groups(found)[0]
         mark = " **(chosen)**" if result.chosen is candidate else ""
@@ -228,7 +233,7 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
                          result.student_runs)):
         groups = seed_groups(found)
         answer.append(_recipe_cells(groups[0], name=role) if groups else
-                      [role + " (no test-set run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+                      _empty_cells(role + " (no test-set run yet)"))
     return [f"**The assignment's question.** {chosen.question} The student's recipe is chosen "
             f"on the holdout by the rule stated before the candidates' results were seen, "
             f"{chosen.rule} ([{link}]({link})):", "",
@@ -248,7 +253,7 @@ def follow_up_lines(outcome: selection.FollowUpOutcome | None, link: str) -> lis
     for candidate in (outcome.todays, *follow.candidates):
         groups = seed_groups(outcome.runs[candidate.name])
         if not groups:
-            rows.append([candidate.name + " (not run yet)", "–", 0, "–", "–", "–", "–", "–", "–"])
+            rows.append(_empty_cells(candidate.name + " (not run yet)"))
             continue
         mark = " **(replaces today's)**" if outcome.replacement is candidate else ""
         rows.append(_recipe_cells(groups[0], name=candidate.name + mark))

@@ -74,8 +74,7 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
     missing = [key for key in required if key not in text]
     if missing:
         raise RunError(f"{path} lacks {', '.join(missing)}; it needs {', '.join(required)}.")
-    candidates = tuple(Candidate(str(item["name"]), dict(item.get("parameters") or {}))
-                       for item in text["candidates"])
+    candidates = _candidates(text["candidates"])
     if len({candidate.name for candidate in candidates}) != len(candidates):
         raise RunError(f"{path}: two candidates share a name.")
     follow = text.get("next_question")
@@ -84,14 +83,18 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
                    if key not in follow]
         if lacking:
             raise RunError(f"{path}: next_question lacks {', '.join(lacking)}.")
-        follow = FollowUp(str(follow["question"]), str(follow["rule"]), tuple(
-            Candidate(str(item["name"]), dict(item.get("parameters") or {}))
-            for item in follow["candidates"]), int(follow["holdout_seeds"]),
-            float(follow["margin"]), follow.get("goal"))
+        follow = FollowUp(str(follow["question"]), str(follow["rule"]),
+                          _candidates(follow["candidates"]), int(follow["holdout_seeds"]),
+                          float(follow["margin"]), follow.get("goal"))
     return Selection(str(text["question"]), str(text["rule"]), str(text["notebook"]),
                      str(text["base_notebook"]), candidates,
                      dict(text.get("seeds") or {"student": 5, "base": 3}), text.get("goal"),
                      dict(text.get("labels") or {}), follow)
+
+
+def _candidates(items: Sequence[Mapping]) -> tuple[Candidate, ...]:
+    return tuple(Candidate(str(item["name"]), dict(item.get("parameters") or {}))
+                 for item in items)
 
 
 def notebook_defaults(notebook: str) -> dict:
