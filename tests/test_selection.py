@@ -230,3 +230,32 @@ def test_a_candidate_replaces_todays_recipe_only_by_the_margin_over_all_its_seed
     answer = follow_up(logs)
     assert answer.complete and selection.follow_up_verdict(answer).startswith(verdict)
     assert (answer.replacement is not None) == verdict.startswith("Replaced")
+
+
+def test_a_replacement_is_answered_by_its_own_test_set_seeds(logs, tmp_path):
+    (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n  test_seeds: 2\n")
+    run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
+    for seed in (0, 1):
+        run(logs, f"small-holdout-seed{seed}", "student.ipynb", 0.95, "holdout", seed,
+            weight_decay=0.0005)
+        run(logs, f"residual-holdout-seed{seed}", "student.ipynb", 0.96, "holdout", seed,
+            weight_decay=0.0005, residual=True)
+    run(logs, "small-seed0", "student.ipynb", 0.99, "test", 0, weight_decay=0.0005)  # today's
+    answer = follow_up(logs)
+    assert answer.replacement.name == "residual" and answer.test_runs == []
+    assert selection.follow_up_verdict(answer).endswith("test-set seeds answer the question: "
+                                                        "none is in.")
+    assert [next_run.parameters for next_run in selection.follow_up_next_runs(
+        answer, "student.ipynb")] == [{"weight_decay": 0.0005, "residual": True, "seed": seed}
+                                      for seed in (0, 1)]
+    run(logs, "residual-seed0", "student.ipynb", 0.88, "test", 0, weight_decay=0.0005,
+        residual=True)
+    answer = follow_up(logs)
+    assert [run.name for run in answer.test_runs] == ["residual-seed0"]
+    assert selection.follow_up_verdict(answer).endswith(
+        "On the test set, 1 of 2 test-set seeds are in: mean final accuracy 88.00%, below the "
+        "goal of 90.0%.")
+    assert [next_run.parameters["seed"] for next_run in selection.follow_up_next_runs(
+        answer, "student.ipynb")] == [1]
+    text = "\n".join(report.follow_up_lines(answer, "selection.yaml"))
+    assert "\n| on the test set |" in text and "\n| residual | test set | 1 | 88.00% |" in text

@@ -261,10 +261,22 @@ def follow_up_lines(outcome: selection.FollowUpOutcome | None, link: str) -> lis
             f"ran ([{link}]({link})): each candidate and today's recipe run on the holdout with "
             f"seeds 0 to {follow.holdout_seeds - 1}; the candidate with the highest mean replaces "
             f"today's recipe if it beats it by at least {100 * follow.margin:.1f} points, and its "
-            f"five test-set seeds answer the question.", "",
+            f"{follow.test_seeds} test-set seeds answer the question.", "",
             tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
-                          format="markdown"), "",
+                          format="markdown"), "", *_replacement_table(outcome),
             f"**{selection.follow_up_verdict(outcome)}**", ""]
+
+
+def _replacement_table(outcome: selection.FollowUpOutcome) -> list[str]:
+    """The replacement's test-set seeds, once a candidate replaces today's recipe."""
+    if outcome.replacement is None:
+        return []
+    groups = seed_groups(outcome.test_runs)
+    name = outcome.replacement.name
+    row = (_recipe_cells(groups[0], name=name) if groups else
+           _empty_cells(name + " (no test-set run yet)"))
+    return [tables.render(("on the test set", *HEADLINE_COLUMNS[1:]), [row], align="llrrrrrrl",
+                          format="markdown"), ""]
 
 
 def headline_plot_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:

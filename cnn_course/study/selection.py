@@ -11,6 +11,7 @@ settings do not count).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -52,7 +53,8 @@ class FollowUp:
     """A later question (`next_question:`): can candidates on top of the chosen recipe replace
     it? Each candidate and the chosen recipe run on the holdout with seeds 0 to
     `holdout_seeds - 1`; the best candidate's mean must beat the chosen recipe's over the same
-    seeds by at least `margin` to replace it."""
+    seeds by at least `margin` to replace it, and the replacement's test-set seeds 0 to
+    `test_seeds - 1` answer the question against `goal`."""
 
     question: str
     rule: str
@@ -60,6 +62,7 @@ class FollowUp:
     holdout_seeds: int
     margin: float
     goal: float | None = None
+    test_seeds: int = 5
 
 
 def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
@@ -85,7 +88,8 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
             raise RunError(f"{path}: next_question lacks {', '.join(lacking)}.")
         follow = FollowUp(str(follow["question"]), str(follow["rule"]),
                           _candidates(follow["candidates"]), int(follow["holdout_seeds"]),
-                          float(follow["margin"]), follow.get("goal"))
+                          float(follow["margin"]), follow.get("goal"),
+                          int(follow.get("test_seeds", 5)))
     return Selection(str(text["question"]), str(text["rule"]), str(text["notebook"]),
                      str(text["base_notebook"]), candidates,
                      dict(text.get("seeds") or {"student": 5, "base": 3}), text.get("goal"),
@@ -275,11 +279,13 @@ def next_runs(result: Outcome) -> list[NextRun]:
 @dataclass(frozen=True)
 class FollowUpOutcome:
     """The follow-up question as the runs stand: the holdout runs of today's recipe and of each
-    candidate (seeds below `holdout_seeds`), and the verdict once every one has them all."""
+    candidate (seeds below `holdout_seeds`), the verdict once every one has them all, and the
+    replacement's test-set runs (seeds below `test_seeds`), if one replaces today's recipe."""
 
     follow_up: FollowUp
     todays: Candidate
     runs: dict  # name (today's recipe's, or a candidate's) -> [Run]
+    test_runs: list = field(default_factory=list)
 
     def mean(self, name: str) -> float | None:
         finals = [run.record.final_accuracy for run in self.runs[name]]
@@ -310,11 +316,19 @@ def follow_up_outcome(result: Outcome, runs: Sequence[Run],
         return None
     defaults = (defaults_of or notebook_defaults)(result.selection.notebook)
     todays = Candidate(f"today's recipe: {result.chosen.name}", result.chosen.parameters)
-    found = {candidate.name: [run for run in members(
-        runs, result.selection.notebook, candidate.parameters, defaults, "holdout")
-        if isinstance(run.record.seed, int) and run.record.seed < follow.holdout_seeds]
-        for candidate in (todays, *follow.candidates)}
-    return FollowUpOutcome(follow, todays, found)
+
+    def seeds_below(count: int, candidate: Candidate, validation: str) -> list[Run]:
+        return [run for run in members(runs, result.selection.notebook, candidate.parameters,
+                                       defaults, validation)
+                if isinstance(run.record.seed, int) and run.record.seed < count]
+
+    answer = FollowUpOutcome(follow, todays, {
+        candidate.name: seeds_below(follow.holdout_seeds, candidate, "holdout")
+        for candidate in (todays, *follow.candidates)})
+    if answer.replacement is None:
+        return answer
+    return dataclasses.replace(answer, test_runs=seeds_below(follow.test_seeds,
+                                                             answer.replacement, "test"))
 
 
 def follow_up_verdict(outcome: FollowUpOutcome) -> str:
@@ -331,13 +345,29 @@ def follow_up_verdict(outcome: FollowUpOutcome) -> str:
     if outcome.replacement is None:
         return (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
                 f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
-    return (f"Replaced by {best.name}: {gap:+.2f} points over today's recipe on the holdout "
-            f"(the rule asks {100 * follow.margin:.1f}); its test-set seeds answer the question.")
+    replaced = (f"Replaced by {best.name}: {gap:+.2f} points over today's recipe on the "
+                f"holdout (the rule asks {100 * follow.margin:.1f}).")
+    finals = [run.record.final_accuracy for run in outcome.test_runs]
+    seeds_in = f"{_seeds_in(_by_seed(outcome.test_runs))} of {follow.test_seeds} test-set seeds"
+    if not finals:
+        return f"{replaced} Its {follow.test_seeds} test-set seeds answer the question: none is in."
+    mean = mean_std(finals)[0]
+    goal = ("" if follow.goal is None else
+            f", {'meeting' if mean >= follow.goal else 'below'} the goal of "
+            f"{100 * follow.goal:.1f}%")
+    return (f"{replaced} On the test set, {seeds_in} are in: mean final accuracy "
+            f"{tables.percent(mean)}{goal}.")
 
 
 def follow_up_next_runs(outcome: FollowUpOutcome, notebook: str) -> list[NextRun]:
-    """The follow-up's missing holdout runs, seed by seed (every recipe's seed 0 first)."""
+    """The follow-up's missing holdout runs, seed by seed (every recipe's seed 0 first), then
+    the replacement's missing test-set seeds."""
     recipes = (outcome.todays, *outcome.follow_up.candidates)
-    return [NextRun(notebook, {"validation": "holdout", **recipe.parameters, "seed": seed})
-            for seed in range(outcome.follow_up.holdout_seeds) for recipe in recipes
-            if seed not in {run.record.seed for run in outcome.runs[recipe.name]}]
+    missing = [NextRun(notebook, {"validation": "holdout", **recipe.parameters, "seed": seed})
+               for seed in range(outcome.follow_up.holdout_seeds) for recipe in recipes
+               if seed not in {run.record.seed for run in outcome.runs[recipe.name]}]
+    if outcome.replacement is not None:
+        done = _by_seed(outcome.test_runs)
+        missing += [NextRun(notebook, {**outcome.replacement.parameters, "seed": seed})
+                    for seed in range(outcome.follow_up.test_seeds) if seed not in done]
+    return missing
