@@ -294,6 +294,7 @@ def run_environment() -> dict[str, str]:
 PROBE_CODE = r"""
 import json, sys, time
 import keras
+import numpy as np
 from cnn_course import data, models
 from cnn_course.models import recipes, training
 builder, precision, spe, batch, steps, sample = sys.argv[1:7]
@@ -303,13 +304,14 @@ model = models.build(builder) if builder != "cifar10_separable_net" else \
     models.cifar10_separable_net(augmentation=recipes.CIFAR10.augmentation())
 training.compile_classifier(model, keras.optimizers.SGD(0.01), steps_per_execution=int(spe),
                             jit_compile=training.backend_jit_compile(None))
-n = min(len(x), int(batch) * int(spe) * 4)
-start = time.perf_counter(); model.fit(x[:n], y[:n], batch_size=int(batch), epochs=1, verbose=0)
+n = int(batch) * int(spe) * 4  # the sample (800 images) repeated where it is shorter
+x, y = np.resize(x, (n, *x.shape[1:])), np.resize(y, (n, *y.shape[1:]))
+start = time.perf_counter(); model.fit(x, y, batch_size=int(batch), epochs=1, verbose=0)
 warm = time.perf_counter() - start
 count = int(steps)
 reps = max(1, count * int(batch) // n)
 start = time.perf_counter()
-model.fit(x[:n], y[:n], batch_size=int(batch), epochs=reps, verbose=0)
+model.fit(x, y, batch_size=int(batch), epochs=reps, verbose=0)
 seconds = time.perf_counter() - start
 per_step = seconds / (reps * (n // int(batch)))
 print(json.dumps({"model": builder, "precision": precision, "steps_per_execution": int(spe),
@@ -325,11 +327,15 @@ def there_probe(arguments) -> int:
     for builder in arguments.models.split(","):
         for setting in arguments.settings:
             precision, spe, batch = setting.split(",")
-            result = subprocess.run(
-                [sys.executable, "-c", PROBE_CODE, builder, precision, spe, batch,
-                 str(arguments.steps), str(arguments.sample)],
-                env=run_environment(), capture_output=True, text=True,
-                timeout=arguments.timeout)
+            try:
+                result = subprocess.run(
+                    [sys.executable, "-c", PROBE_CODE, builder, precision, spe, batch,
+                     str(arguments.steps), str(arguments.sample)],
+                    env=run_environment(), capture_output=True, text=True,
+                    timeout=arguments.timeout)
+            except subprocess.TimeoutExpired:
+                print(f"probe {builder} {setting}: over {arguments.timeout} s, left out")
+                continue
             if result.returncode:
                 print(f"probe {builder} {setting}: failed: {result.stderr.strip()[-300:]}")
                 continue
