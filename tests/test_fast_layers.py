@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course.models.fast_layers import FastDropout, FusedBatchNormalization
+from cnn_course.models.fast_layers import FastDropout, FastRandomTranslation, FusedBatchNormalization
 
 pytestmark = pytest.mark.backend
 
@@ -68,3 +68,33 @@ def test_model_with_fast_layers_saves_and_loads_with_the_same_predictions(tmp_pa
     assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
     np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0),
                                atol=1e-6)
+
+
+IMAGES = np.random.default_rng(2).uniform(0, 255, (6, 9, 7, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("fill_value", [0.0, 20.0])
+def test_fast_translation_warps_as_keras_warps_the_same_shifts(fill_value):
+    layer = FastRandomTranslation(0.9, 0.9, fill_mode="constant", fill_value=fill_value)
+    # Whole, fractional, negative and off-the-image shifts (dx, dy) in pixels.
+    shifts = np.array([[0, 0], [1, -2], [0.5, 0.25], [-2.7, 3.3], [8, 0], [-7.5, -9.2]],
+                      "float32")
+    transformation = {"translations": keras.ops.convert_to_tensor(shifts),
+                      "input_shape": IMAGES.shape}
+    images = keras.ops.convert_to_tensor(IMAGES)
+    keras_warp = keras.layers.RandomTranslation._translate_inputs(
+        layer, images, transformation, "bilinear")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer._translate_inputs(images, transformation, "bilinear")),
+        keras.ops.convert_to_numpy(keras_warp), atol=1e-3)
+
+
+def test_fast_translation_shifts_as_keras_layer_from_the_same_seed():
+    keras_layer = keras.layers.RandomTranslation(0.2, 0.2, fill_mode="constant", seed=5)
+    fast_layer = FastRandomTranslation(0.2, 0.2, fill_mode="constant", seed=5)
+    for _ in range(2):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(fast_layer(IMAGES, training=True)),
+            keras.ops.convert_to_numpy(keras_layer(IMAGES, training=True)), atol=1e-3)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(fast_layer(IMAGES, training=False)),
+                                  IMAGES)

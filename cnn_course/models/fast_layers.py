@@ -1,5 +1,6 @@
-"""Keras' BatchNormalization and Dropout on TensorFlow's faster CPU kernels: the same layers,
-the same numbers, fewer passes over memory.
+"""Keras' BatchNormalization and Dropout on TensorFlow's faster CPU kernels, and
+RandomTranslation as two small matrix products off TensorFlow: the same layers, the same numbers,
+fewer passes over memory.
 
 On the course's 2-core CPUs the student spent a third of its step in BatchNorm and a sixth in
 Dropout (the profile in docs/speed.md). Keras 3's `BatchNormalization` computes the batch
@@ -10,6 +11,14 @@ takes its fast path only where it applies (TensorFlow, training) and is Keras' o
 everywhere else, so JAX, torch, inference and saved models behave exactly as Keras' layers;
 `tests/test_fast_layers.py` checks outputs, gradients, moving statistics, the dropout mask and a
 saved model against them.
+
+`FastRandomTranslation` is the other way round: TensorFlow's own image-warp kernel is fast, but
+under JAX Keras warps with `map_coordinates` (a gather per pixel), which made the student's
+augmentation 37.7 of its step's milliseconds on 2 CPU cores and its training step 36x slower on
+an H200 (349 ms against 9.7 ms without augmentation, docs/gpu.md). A translation with bilinear
+interpolation and a constant fill is separable: each output row mixes at most two input rows, so
+it is one (height x height) and one (width x width) matrix per image, built from the same random
+shifts Keras draws.
 """
 
 from __future__ import annotations
@@ -75,3 +84,39 @@ class FastDropout(keras.layers.Dropout):
         uniform = tf.random.stateless_uniform(tf.shape(inputs), seed=seed, dtype=inputs.dtype)
         return tf.where(uniform >= self.rate, inputs * (1.0 / (1.0 - self.rate)),
                         tf.zeros_like(inputs))
+
+
+def translation_matrices(shifts, size: int, backend):
+    """(batch, size, size) matrices that move each image's rows (or columns) by `shifts` pixels
+    (batch,) with bilinear interpolation, in `backend` (a layer's, which is TensorFlow inside
+    tf.data): output index i reads input position i - shift, so entry
+    (i, k) is the triangle weight max(0, 1 - |k - (i - shift)|); positions outside weigh nothing."""
+    out = backend.numpy.reshape(backend.numpy.arange(size, dtype="float32"), (1, size, 1))
+    source = backend.numpy.reshape(backend.numpy.arange(size, dtype="float32"), (1, 1, size))
+    position = out - backend.numpy.reshape(backend.cast(shifts, "float32"), (-1, 1, 1))
+    return backend.numpy.maximum(0.0, 1.0 - backend.numpy.abs(source - position))
+
+
+@keras.saving.register_keras_serializable(package="cnn_course")
+class FastRandomTranslation(keras.layers.RandomTranslation):
+    """`keras.layers.RandomTranslation`, the same random shifts, warped by matrix products off
+    TensorFlow (bilinear, constant fill, channels-last, batched); Keras' own warp elsewhere."""
+
+    def _translate_inputs(self, inputs, transformation, interpolation):  # Keras >= 3.6
+        if not (transformation is not None and not _on_tensorflow()
+                and interpolation == "bilinear" and self.fill_mode == "constant"
+                and self.data_format == "channels_last" and len(inputs.shape) == 4):
+            return super()._translate_inputs(inputs, transformation, interpolation)
+        numpy = self.backend.numpy
+        height, width = inputs.shape[1], inputs.shape[2]
+        translations = transformation["translations"]  # (batch, [dx, dy]) in pixels
+        rows = translation_matrices(translations[:, 1], height, self.backend)
+        columns = translation_matrices(translations[:, 0], width, self.backend)
+        # A constant fill is the fill added back to a zero-filled warp of (inputs - fill): the
+        # weights of each output pixel sum to 1 over the whole (infinite) input plane.
+        fill = self.backend.cast(self.fill_value, inputs.dtype)
+        shifted = numpy.einsum("bik,bkwc->biwc", self.backend.cast(rows, inputs.dtype),
+                               inputs - fill)
+        shifted = numpy.einsum("bjw,biwc->bijc", self.backend.cast(columns, inputs.dtype),
+                               shifted)
+        return shifted + fill

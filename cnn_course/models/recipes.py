@@ -10,6 +10,7 @@ import keras
 from keras import layers
 
 from cnn_course.models import training
+from cnn_course.models.fast_layers import FastRandomTranslation
 from cnn_course.models.schedules import one_cycle
 
 
@@ -61,8 +62,8 @@ class Recipe:
             steps.append(layers.RandomRotation(self.rotation_degrees / 360, fill_mode="constant",
                                                name="random_rotation"))
         if self.shift:
-            steps.append(layers.RandomTranslation(self.shift, self.shift, fill_mode="constant",
-                                                  name="random_translation"))
+            steps.append(FastRandomTranslation(self.shift, self.shift, fill_mode="constant",
+                                               name="random_translation"))
         if self.erasing:
             if not hasattr(layers, "RandomErasing"):
                 raise ValueError(
