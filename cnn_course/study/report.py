@@ -237,10 +237,7 @@ def selection_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> li
     return [f"**The assignment's question.** {chosen.question} The student's recipe is chosen "
             f"on the holdout by the rule stated before the candidates' results were seen, "
             f"{chosen.rule} ([{link}]({link})):", "",
-            tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
-                          format="markdown"), "",
-            tables.render(("on the test set", *HEADLINE_COLUMNS[1:]), answer,
-                          align="llrrrrrrl", format="markdown"), "",
+            _recipe_table("candidate", rows), "", _recipe_table("on the test set", answer), "",
             f"**{selection.verdict(result)}**", "", *headline_plot_lines(result, logs_dir, base)]
 
 
@@ -262,8 +259,7 @@ def follow_up_lines(outcome: selection.FollowUpOutcome | None, link: str) -> lis
             f"seeds 0 to {follow.holdout_seeds - 1}; the candidate with the highest mean replaces "
             f"today's recipe if it beats it by at least {100 * follow.margin:.1f} points, and its "
             f"{follow.test_seeds} test-set seeds answer the question.", "",
-            tables.render(("candidate", *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
-                          format="markdown"), "", *_replacement_table(outcome),
+            _recipe_table("candidate", rows), "", *_replacement_table(outcome),
             f"**{selection.follow_up_verdict(outcome)}**", ""]
 
 
@@ -275,8 +271,13 @@ def _replacement_table(outcome: selection.FollowUpOutcome) -> list[str]:
     name = outcome.replacement.name
     row = (_recipe_cells(groups[0], name=name) if groups else
            _empty_cells(name + " (no test-set run yet)"))
-    return [tables.render(("on the test set", *HEADLINE_COLUMNS[1:]), [row], align="llrrrrrrl",
-                          format="markdown"), ""]
+    return [_recipe_table("on the test set", [row]), ""]
+
+
+def _recipe_table(first_column: str, rows: list) -> str:
+    """A Markdown table of recipes over seeds (`_recipe_cells` rows) under `first_column`."""
+    return tables.render((first_column, *HEADLINE_COLUMNS[1:]), rows, align="llrrrrrrl",
+                         format="markdown")
 
 
 def headline_plot_lines(result: selection.Outcome, logs_dir: Path, base: Path) -> list[str]:

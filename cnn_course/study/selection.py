@@ -11,12 +11,11 @@ settings do not count).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cnn_course import notebooks, tables
@@ -297,15 +296,23 @@ class FollowUpOutcome:
                    for found in self.runs.values())
 
     @property
+    def best(self) -> Candidate:
+        """The candidate with the highest holdout mean (once every holdout run is in)."""
+        return max(self.follow_up.candidates, key=lambda candidate: self.mean(candidate.name))
+
+    @property
+    def gap(self) -> float:
+        """The best candidate's holdout mean less today's recipe's (once complete)."""
+        return self.mean(self.best.name) - self.mean(self.todays.name)
+
+    @property
     def replacement(self) -> Candidate | None:
         """The best candidate, if it beats today's recipe by the margin (None otherwise, and
         until every holdout run is in)."""
         if not self.complete:
             return None
-        best = max(self.follow_up.candidates, key=lambda candidate: self.mean(candidate.name))
-        gap = self.mean(best.name) - self.mean(self.todays.name)
-        beats = gap >= self.follow_up.margin - 1e-12  # "at least": 0.955 - 0.95 counts
-        return best if beats else None
+        beats = self.gap >= self.follow_up.margin - 1e-12  # "at least": 0.955 - 0.95 counts
+        return self.best if beats else None
 
 
 def follow_up_outcome(result: Outcome, runs: Sequence[Run],
@@ -327,8 +334,7 @@ def follow_up_outcome(result: Outcome, runs: Sequence[Run],
         for candidate in (todays, *follow.candidates)})
     if answer.replacement is None:
         return answer
-    return dataclasses.replace(answer, test_runs=seeds_below(follow.test_seeds,
-                                                             answer.replacement, "test"))
+    return replace(answer, test_runs=seeds_below(follow.test_seeds, answer.replacement, "test"))
 
 
 def follow_up_verdict(outcome: FollowUpOutcome) -> str:
@@ -339,9 +345,7 @@ def follow_up_verdict(outcome: FollowUpOutcome) -> str:
         return (f"Not answered yet: {done} of {seeds * len(outcome.runs)} holdout runs are in "
                 f"({seeds} seeds each for today's recipe and {len(follow.candidates)} "
                 f"candidates).")
-    todays = outcome.mean(outcome.todays.name)
-    best = max(follow.candidates, key=lambda candidate: outcome.mean(candidate.name))
-    gap = 100 * (outcome.mean(best.name) - todays)
+    best, gap = outcome.best, 100 * outcome.gap
     if outcome.replacement is None:
         return (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
                 f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
