@@ -232,6 +232,25 @@ def test_a_candidate_replaces_todays_recipe_only_by_the_margin_over_all_its_seed
     assert (answer.replacement is not None) == verdict.startswith("Replaced")
 
 
+def test_when_todays_recipe_stays_its_test_set_seeds_answer_the_question(logs):
+    (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n")
+    run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
+    for seed in (0, 1):
+        run(logs, f"small-holdout-seed{seed}", "student.ipynb", 0.95, "holdout", seed,
+            weight_decay=0.0005)
+        run(logs, f"residual-holdout-seed{seed}", "student.ipynb", 0.94, "holdout", seed,
+            weight_decay=0.0005, residual=True)
+        run(logs, f"small-seed{seed}", "student.ipynb", 0.88 + seed / 100, "test", seed,
+            weight_decay=0.0005)
+    answer = follow_up(logs)
+    assert answer.replacement is None
+    assert [run.name for run in answer.test_runs] == ["small-seed0", "small-seed1"]
+    assert selection.follow_up_verdict(answer).endswith(
+        "The answer is today's recipe's: mean final test accuracy 88.50% over 2 seeds, below "
+        "the goal of 90.0%.")
+    assert selection.follow_up_next_runs(answer, "student.ipynb") == []
+
+
 def test_a_replacement_is_answered_by_its_own_test_set_seeds(logs, tmp_path):
     (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n  test_seeds: 2\n")
     run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)

@@ -279,7 +279,8 @@ def next_runs(result: Outcome) -> list[NextRun]:
 class FollowUpOutcome:
     """The follow-up question as the runs stand: the holdout runs of today's recipe and of each
     candidate (seeds below `holdout_seeds`), the verdict once every one has them all, and the
-    replacement's test-set runs (seeds below `test_seeds`), if one replaces today's recipe."""
+    test-set runs that answer the question: the replacement's (seeds below `test_seeds`), or
+    today's recipe's (the headline's) if it stays."""
 
     follow_up: FollowUp
     todays: Candidate
@@ -332,8 +333,8 @@ def follow_up_outcome(result: Outcome, runs: Sequence[Run],
     answer = FollowUpOutcome(follow, todays, {
         candidate.name: seeds_below(follow.holdout_seeds, candidate, "holdout")
         for candidate in (todays, *follow.candidates)})
-    if answer.replacement is None:
-        return answer
+    if answer.replacement is None:  # once complete, today's test-set seeds answer
+        return replace(answer, test_runs=list(result.student_runs)) if answer.complete else answer
     return replace(answer, test_runs=seeds_below(follow.test_seeds, answer.replacement, "test"))
 
 
@@ -346,21 +347,24 @@ def follow_up_verdict(outcome: FollowUpOutcome) -> str:
                 f"({seeds} seeds each for today's recipe and {len(follow.candidates)} "
                 f"candidates).")
     best, gap = outcome.best, 100 * outcome.gap
+    finals = [run.record.final_accuracy for run in outcome.test_runs]
+    goal = "" if follow.goal is None or not finals else (
+        f", {'meeting' if mean_std(finals)[0] >= follow.goal else 'below'} the goal of "
+        f"{100 * follow.goal:.1f}%")
     if outcome.replacement is None:
-        return (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
-                f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
+        stays = (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
+                 f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
+        return stays if not finals else (
+            f"{stays} The answer is today's recipe's: mean final test accuracy "
+            f"{tables.percent(mean_std(finals)[0])} over {_seeds_in(_by_seed(outcome.test_runs))} "
+            f"seeds{goal}.")
     replaced = (f"Replaced by {best.name}: {gap:+.2f} points over today's recipe on the "
                 f"holdout (the rule asks {100 * follow.margin:.1f}).")
-    finals = [run.record.final_accuracy for run in outcome.test_runs]
     seeds_in = f"{_seeds_in(_by_seed(outcome.test_runs))} of {follow.test_seeds} test-set seeds"
     if not finals:
         return f"{replaced} Its {follow.test_seeds} test-set seeds answer the question: none is in."
-    mean = mean_std(finals)[0]
-    goal = ("" if follow.goal is None else
-            f", {'meeting' if mean >= follow.goal else 'below'} the goal of "
-            f"{100 * follow.goal:.1f}%")
     return (f"{replaced} On the test set, {seeds_in} are in: mean final accuracy "
-            f"{tables.percent(mean)}{goal}.")
+            f"{tables.percent(mean_std(finals)[0])}{goal}.")
 
 
 def follow_up_next_runs(outcome: FollowUpOutcome, notebook: str) -> list[NextRun]:
