@@ -73,6 +73,8 @@ def test_model_with_fast_layers_saves_and_loads_with_the_same_predictions(tmp_pa
 IMAGES = np.random.default_rng(2).uniform(0, 255, (6, 9, 7, 3)).astype("float32")
 
 
+@pytest.mark.skipif(not hasattr(keras.layers.RandomTranslation, "_translate_inputs"),
+                    reason="Keras < 3.6 warps inside call: FastRandomTranslation is Keras' layer")
 @pytest.mark.parametrize("fill_value", [0.0, 20.0])
 def test_fast_translation_warps_as_keras_warps_the_same_shifts(fill_value):
     layer = FastRandomTranslation(0.9, 0.9, fill_mode="constant", fill_value=fill_value)
