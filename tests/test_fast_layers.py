@@ -1,6 +1,8 @@
 """The fast layers train exactly as Keras' own BatchNormalization and Dropout (outputs, gradients
 through the weight updates, moving statistics, dropout masks) and save and load as Keras'."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -100,3 +102,13 @@ def test_fast_translation_shifts_as_keras_layer_from_the_same_seed():
             keras.ops.convert_to_numpy(keras_layer(IMAGES, training=True)), atol=1e-3)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(fast_layer(IMAGES, training=False)),
                                   IMAGES)
+
+
+def test_a_model_with_the_fast_translation_stays_compiled_under_jax():
+    model = keras.Sequential([keras.Input(IMAGES.shape[1:]),
+                              FastRandomTranslation(0.2, 0.2, fill_mode="constant"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TensorFlow: Keras says it proceeds without XLA
+        model.compile("sgd", "mse", jit_compile=True)
+    assert model.jit_compile == (keras.backend.backend() == "jax")

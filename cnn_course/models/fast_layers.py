@@ -13,12 +13,13 @@ everywhere else, so JAX, torch, inference and saved models behave exactly as Ker
 saved model against them.
 
 `FastRandomTranslation` is the other way round: TensorFlow's own image-warp kernel is fast, but
-under JAX Keras warps with `map_coordinates` (a gather per pixel): 37.7 ms of a training step on
-2 CPU cores in a model of the layer alone (TensorFlow: 4.4 ms). On the lent H200 under JAX the
-student's augmented step took 349 ms against 9.7 ms without augmentation (docs/gpu.md; the
-translation alone not yet measured there). A translation with bilinear interpolation and a
-constant fill is separable: each output row mixes at most two input rows, so it is one
-(height x height) and one (width x width) matrix per image, built from the shifts Keras draws.
+Keras marks RandomTranslation as not compilable (TensorFlow's kernel has no XLA form), so under
+JAX a model holding it ran without XLA, op by op (a model of the layer alone: 39.0 ms a step on
+2 CPU cores, 3.2 ms with this layer; scripts/time_augmentation.py). On the lent H200 the
+student's augmented step took 349 ms against 9.7 ms without augmentation (docs/gpu.md). A
+translation with bilinear interpolation and a constant fill is separable: each output row mixes
+at most two input rows, so it is one (height x height) and one (width x width) matrix per image,
+built from the shifts Keras draws.
 """
 
 from __future__ import annotations
@@ -100,7 +101,15 @@ def translation_matrices(shifts, size: int, backend):
 @keras.saving.register_keras_serializable(package="cnn_course")
 class FastRandomTranslation(keras.layers.RandomTranslation):
     """`keras.layers.RandomTranslation`, the same random shifts, warped by matrix products off
-    TensorFlow (bilinear, constant fill, channels-last, batched); Keras' own warp elsewhere."""
+    TensorFlow (bilinear, constant fill, channels-last, batched); Keras' own warp elsewhere.
+    Keras marks its RandomTranslation as not compilable with XLA (TensorFlow's warp kernel has
+    none), which under JAX turns `jit_compile` off for the whole model: the student trained op
+    by op. Under JAX both warps are jittable, so this layer keeps the model compiled there."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if keras.backend.backend() == "jax":
+            self.supports_jit = True
 
     def _translate_inputs(self, inputs, transformation, interpolation):  # Keras >= 3.6
         if not (transformation is not None and not _on_tensorflow()
