@@ -62,7 +62,9 @@ MAX_RUNS_AT_ONCE = 3  # JAX takes 0.3 of the GPU's memory per run (run_environme
 def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
     """The runs the recipe selection still needs (`logs/selection.yaml`, in its order: missing
     holdout candidates, the base's seeds, the chosen recipe's seeds), at most `limit`; else
-    DEFAULT_RUNS. Worked out here, where the runs are, and written into the plan."""
+    DEFAULT_RUNS without a selection. None once it has every run: a GPU run of a headline recipe
+    would join its seeds (`RunRecord.recipe_key` leaves out the device), adding seeds after the
+    results were seen; that window measures instead. Worked out here and written into the plan."""
     from cnn_course.runs import logs_folder
     from cnn_course.study import selection
 
@@ -71,7 +73,7 @@ def planned_runs(limit: int = MAX_RUNS_AT_ONCE) -> list[str]:
     if chosen is None:
         return list(DEFAULT_RUNS)
     missing = selection.next_runs(selection.outcome(chosen, logs_folder.load(logs).complete))
-    return [run.spec() for run in missing[:limit]] or list(DEFAULT_RUNS)
+    return [run.spec() for run in missing[:limit]]
 
 
 # Timing probe: (precision, steps_per_execution, batch_size); steps timed after a warm-up.
@@ -217,21 +219,23 @@ def prepare(arguments) -> int:
                                     / MIB, 2)}
                       for number in range(1, len(calls) + 1)]}
     (out / "plan.json").write_text(json.dumps(plan, indent=1))
-    runs = arguments.runs or planned_runs()
+    runs = arguments.runs if arguments.runs is not None else planned_runs()
     stashed = (" (committed models stashed: run `python scripts/gpu_window.py stash` before "
                "call 1, `unstash` after the last)") if arguments.stashed else ""
     lines = [f"tree {plan['tree_mib']} MiB{stashed}; "
              f"room per call {plan['room_mib']} MiB; {len(calls)} calls carry the data and "
-             f"wheels; the runs: {' '.join(runs)}"]
+             f"wheels; the runs: {' '.join(runs) or 'none (the selection has every run: measure)'}"]
+    start = f" && python3 scripts/gpu_window.py there start --runs {' '.join(runs)}" if runs else ""
     for number, call in enumerate(plan["calls"], start=1):
         stage = "there keep" if number < len(calls) else (
             "there keep && python3 scripts/gpu_window.py there setup && python3 "
-            "scripts/gpu_window.py there probe && python3 scripts/gpu_window.py there start "
-            f"--runs {' '.join(runs)}")
+            f"scripts/gpu_window.py there probe{start}")
         lines.append(f"  call {number}: carry {call['carry']} ({call['mib']} MiB): "
                      f"python3 scripts/gpu_window.py {stage}")
     lines.append("  then: python3 scripts/gpu_window.py there wait --seconds 540 && "
-                 "python3 scripts/gpu_window.py there pack --out \"$OUT\"")
+                 "python3 scripts/gpu_window.py there pack --out \"$OUT\"" if runs else
+                 f"  then: KERAS_BACKEND=jax PYTHONPATH={STORE / 'site'} python3 "
+                 f"scripts/time_augmentation.py")
     (out / "plan.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
