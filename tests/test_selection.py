@@ -232,14 +232,21 @@ def test_a_candidate_replaces_todays_recipe_only_by_the_margin_over_all_its_seed
     assert (answer.replacement is not None) == verdict.startswith("Replaced")
 
 
-def test_when_todays_recipe_stays_its_test_set_seeds_answer_the_question(logs):
-    (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n")
+def every_holdout_run(logs, residual_final: float) -> None:
+    """The first question's candidates, then today's recipe (0.95) and the residual candidate
+    (`residual_final`) on the holdout with seeds 0 and 1."""
     run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
     for seed in (0, 1):
         run(logs, f"small-holdout-seed{seed}", "student.ipynb", 0.95, "holdout", seed,
             weight_decay=0.0005)
-        run(logs, f"residual-holdout-seed{seed}", "student.ipynb", 0.94, "holdout", seed,
-            weight_decay=0.0005, residual=True)
+        run(logs, f"residual-holdout-seed{seed}", "student.ipynb", residual_final, "holdout",
+            seed, weight_decay=0.0005, residual=True)
+
+
+def test_when_todays_recipe_stays_its_test_set_seeds_answer_the_question(logs):
+    (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n")
+    every_holdout_run(logs, residual_final=0.94)
+    for seed in (0, 1):
         run(logs, f"small-seed{seed}", "student.ipynb", 0.88 + seed / 100, "test", seed,
             weight_decay=0.0005)
     answer = follow_up(logs)
@@ -253,12 +260,7 @@ def test_when_todays_recipe_stays_its_test_set_seeds_answer_the_question(logs):
 
 def test_a_replacement_is_answered_by_its_own_test_set_seeds(logs, tmp_path):
     (logs / "selection.yaml").write_text(FOLLOW_UP + "  goal: 0.9\n  test_seeds: 2\n")
-    run(logs, "large-holdout", "student.ipynb", 0.90, "holdout", 0, weight_decay=0.005)
-    for seed in (0, 1):
-        run(logs, f"small-holdout-seed{seed}", "student.ipynb", 0.95, "holdout", seed,
-            weight_decay=0.0005)
-        run(logs, f"residual-holdout-seed{seed}", "student.ipynb", 0.96, "holdout", seed,
-            weight_decay=0.0005, residual=True)
+    every_holdout_run(logs, residual_final=0.96)
     run(logs, "small-seed0", "student.ipynb", 0.99, "test", 0, weight_decay=0.0005)  # today's
     answer = follow_up(logs)
     assert answer.replacement.name == "residual" and answer.test_runs == []

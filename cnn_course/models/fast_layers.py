@@ -92,10 +92,11 @@ def translation_matrices(shifts, size: int, backend):
     (batch,) with bilinear interpolation, in `backend` (a layer's, which is TensorFlow inside
     tf.data): output index i reads input position i - shift, so entry
     (i, k) is the triangle weight max(0, 1 - |k - (i - shift)|); positions outside weigh nothing."""
-    out = backend.numpy.reshape(backend.numpy.arange(size, dtype="float32"), (1, size, 1))
-    source = backend.numpy.reshape(backend.numpy.arange(size, dtype="float32"), (1, 1, size))
-    position = out - backend.numpy.reshape(backend.cast(shifts, "float32"), (-1, 1, 1))
-    return backend.numpy.maximum(0.0, 1.0 - backend.numpy.abs(source - position))
+    numpy = backend.numpy
+    index = numpy.arange(size, dtype="float32")
+    position = (numpy.reshape(index, (1, size, 1))
+                - numpy.reshape(backend.cast(shifts, "float32"), (-1, 1, 1)))
+    return numpy.maximum(0.0, 1.0 - numpy.abs(numpy.reshape(index, (1, 1, size)) - position))
 
 
 @keras.saving.register_keras_serializable(package="cnn_course")

@@ -348,23 +348,23 @@ def follow_up_verdict(outcome: FollowUpOutcome) -> str:
                 f"candidates).")
     best, gap = outcome.best, 100 * outcome.gap
     finals = [run.record.final_accuracy for run in outcome.test_runs]
-    goal = "" if follow.goal is None or not finals else (
-        f", {'meeting' if mean_std(finals)[0] >= follow.goal else 'below'} the goal of "
+    mean = mean_std(finals)[0] if finals else None
+    seeds = _seeds_in(_by_seed(outcome.test_runs))
+    goal = "" if follow.goal is None or mean is None else (
+        f", {'meeting' if mean >= follow.goal else 'below'} the goal of "
         f"{100 * follow.goal:.1f}%")
     if outcome.replacement is None:
         stays = (f"Today's recipe stays: the best candidate, {best.name}, is {gap:+.2f} points "
                  f"from it on the holdout, short of the {100 * follow.margin:.1f} the rule asks.")
-        return stays if not finals else (
+        return stays if mean is None else (
             f"{stays} The answer is today's recipe's: mean final test accuracy "
-            f"{tables.percent(mean_std(finals)[0])} over {_seeds_in(_by_seed(outcome.test_runs))} "
-            f"seeds{goal}.")
+            f"{tables.percent(mean)} over {seeds} seeds{goal}.")
     replaced = (f"Replaced by {best.name}: {gap:+.2f} points over today's recipe on the "
                 f"holdout (the rule asks {100 * follow.margin:.1f}).")
-    seeds_in = f"{_seeds_in(_by_seed(outcome.test_runs))} of {follow.test_seeds} test-set seeds"
-    if not finals:
+    if mean is None:
         return f"{replaced} Its {follow.test_seeds} test-set seeds answer the question: none is in."
-    return (f"{replaced} On the test set, {seeds_in} are in: mean final accuracy "
-            f"{tables.percent(mean_std(finals)[0])}{goal}.")
+    return (f"{replaced} On the test set, {seeds} of {follow.test_seeds} test-set seeds are in: "
+            f"mean final accuracy {tables.percent(mean)}{goal}.")
 
 
 def follow_up_next_runs(outcome: FollowUpOutcome, notebook: str) -> list[NextRun]:
