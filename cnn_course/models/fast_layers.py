@@ -125,8 +125,19 @@ class FastRandomTranslation(keras.layers.RandomTranslation):
         # A constant fill is the fill added back to a zero-filled warp of (inputs - fill): the
         # weights of each output pixel sum to 1 over the whole (infinite) input plane.
         fill = self.backend.cast(self.fill_value, inputs.dtype)
-        shifted = numpy.einsum("bik,bkwc->biwc", self.backend.cast(rows, inputs.dtype),
-                               inputs - fill)
-        shifted = numpy.einsum("bjw,biwc->bijc", self.backend.cast(columns, inputs.dtype),
-                               shifted)
+        shifted = self._exact_einsum("bik,bkwc->biwc", self.backend.cast(rows, inputs.dtype),
+                                     inputs - fill)
+        shifted = self._exact_einsum("bjw,biwc->bijc",
+                                     self.backend.cast(columns, inputs.dtype), shifted)
         return shifted + fill
+
+    def _exact_einsum(self, subscripts: str, weights, images):
+        """The backend's einsum in full float32: JAX multiplies float32 matrices on a GPU in
+        TF32 by default (10-bit mantissas: off by up to 0.15 on a 0-255 pixel on the H200),
+        which would make the warp differ from Keras' own."""
+        if self.backend.name == "jax":
+            import jax  # only reached under the JAX backend
+
+            return jax.numpy.einsum(subscripts, weights, images,
+                                    precision=jax.lax.Precision.HIGHEST)
+        return self.backend.numpy.einsum(subscripts, weights, images)
