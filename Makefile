@@ -16,7 +16,7 @@ KERAS_OLDEST := $(shell sed -n 's/^ *"keras>=\([0-9.]*\)",.*/\1/p' pyproject.tom
 # test (tests/test_notebooks.py) already executes every notebook.
 NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 
-.PHONY: help run test unit-tests report check-report clean-venv
+.PHONY: help run test report clean-venv
 .DEFAULT_GOAL := help
 
 ## List the targets.
@@ -67,11 +67,11 @@ test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
 	logs=$$(mktemp -d) && for run in $(CURDIR)/logs/*/; do ln -s "$$run" "$$logs/"; done && \
 	CNN_COURSE_LOGS_DIR=$$logs $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
-	$(BIN)/cnn-course report --check
+	$(BIN)/python scripts/report.py --check
 
-## Rebuild the README's results section from logs/*/summary.json.
+## Rebuild the README's results section, logs/README.md and the plots from logs/*/summary.json.
 report: $(VENV)/.installed
-	$(BIN)/cnn-course report
+	$(BIN)/python scripts/report.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,7 +9,6 @@
     cnn-course grade SUBMISSION... --assignment mnist|cifar10 -o grades.csv [--workers N]
     cnn-course submit RUN_DIR... -o submission.zip
     cnn-course results [--logs-dir DIR]               the results table, on the terminal
-    cnn-course report [--check] [--readme README.md] [--logs-dir DIR]
     cnn-course verify [RUN ...] [--logs-dir DIR]
     cnn-course notebooks [DIR]                        copy the course notebooks out
     cnn-course --version
@@ -42,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="cnn-course",
-        description="Run the course's notebooks as logged runs; report and verify results.",
+        description="Run the course's notebooks as logged runs; check, list and verify results.",
         epilog="Exit codes: 0 done, 1 a run failed or a check found a difference, "
                "2 bad input (nothing ran).")
     parser.add_argument("--version", action="version", version=f"cnn-course {__version__}")
@@ -117,13 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", help="the results table of logs/ (writes nothing)")
     results.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
 
-    report = commands.add_parser("report", help="rebuild README.md's results from logs/")
-    report.add_argument("--readme", type=Path, default=None,
-                        help="the README to update (default: the project's README.md)")
-    report.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
-    report.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 when README.md or the plots are out of date")
-
     verify = commands.add_parser(
         "verify", help="re-evaluate runs' model.keras; must reproduce the logged accuracy")
     verify.add_argument("runs", nargs="*", metavar="RUN",
@@ -146,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     handlers = {"run": _run, "sweep": _sweep, "check": _check, "grade": _grade,
-                "submit": _submit, "list": _list, "results": _results, "report": _report,
+                "submit": _submit, "list": _list, "results": _results,
                 "verify": _verify, "notebooks": _notebooks}
     try:
         return handlers[args.command](args)
@@ -236,7 +228,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"sweep: {len(points)} runs of {notebook.name} into {logs_dir}")
     result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)
-    names = {point.run_name for point in result.points}  # over seeds, as the report groups
+    names = {point.run_name for point in result.points}  # grouped over seeds below
     print(results.seed_groups_text(seeds.seed_groups(
         [run for run in logs_folder.load(logs_dir).complete if run.name in names])))
     return 0 if result.all_complete else EXIT_FAILED
@@ -337,26 +329,6 @@ def _results(args: argparse.Namespace) -> int:
     from cnn_course.study import results
 
     print(results.terminal_table(_logs_dir(args)))
-    return 0
-
-
-def _report(args: argparse.Namespace) -> int:
-    from cnn_course import environment
-    from cnn_course.study import report
-
-    logs_dir = _logs_dir(args)
-    readme = args.readme or (environment.project_root() or Path.cwd()) / "README.md"
-    if args.check:
-        problems = report.check(readme, logs_dir)
-        for problem in problems:
-            print(f"out of date: {problem}", file=sys.stderr)
-        if problems:
-            print("Run `cnn-course report` to regenerate them.", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"{readme} and the plots in {logs_dir}/ match the runs.")
-        return 0
-    report.update_readme(readme, logs_dir)
-    print(f"updated the results section of {readme} from {logs_dir}/")
     return 0
 
 

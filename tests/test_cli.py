@@ -1,4 +1,4 @@
-"""The `cnn-course` command as a newcomer meets it: listing, version, results, report check,
+"""The `cnn-course` command as a newcomer meets it: listing, version, results,
 verify, copying the notebooks, exit codes, and a typo answered without loading TensorFlow."""
 
 import json
@@ -15,7 +15,6 @@ import cnn_course
 from cnn_course import cli
 from cnn_course import notebooks
 from cnn_course.runs import record
-from cnn_course.study import report
 from tests.helpers import fit_tiny_run
 from tests.test_report import write_run
 
@@ -80,34 +79,6 @@ def test_results_names_a_garbled_summary_and_still_lists_every_other_run(tmp_pat
     assert "merge_conflict" in out and "unreadable summary.json" in out
     assert f"{tmp_path / 'merge_conflict' / 'summary.json'} cannot be read" in out
     assert "git checkout --" in out
-
-
-def test_report_check_fails_when_the_readme_is_out_of_date(tmp_path, capsys):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")
-    write_run(tmp_path / "logs", "mnist_net")
-    argv = ["report", "--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
-    assert cli.main([*argv, "--check"]) == 1
-    assert "results section differs" in capsys.readouterr().err
-    assert cli.main(argv) == 0
-    assert cli.main([*argv, "--check"]) == 0
-
-
-def test_report_check_fails_when_a_plot_is_out_of_date(tmp_path, capsys):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# T\n{report.START_MARKER}\n{report.END_MARKER}\n")
-    write_run(tmp_path / "logs", "a")
-    write_run(tmp_path / "logs", "b", final=0.99, model_name="other")  # a second recipe
-    argv = ["report", "--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
-    assert cli.main(argv) == 0
-    (tmp_path / "logs" / "mnist_val_accuracy.png").write_bytes(b"stale")
-    assert cli.main([*argv, "--check"]) == 1
-    assert "mnist_val_accuracy.png: the plot differs" in capsys.readouterr().err
-
-
-def test_committed_readme_and_plots_match_the_committed_logs():
-    """`make test` runs `cnn-course report --check` too; regenerate with `cnn-course report`."""
-    assert report.check(ROOT / "README.md", ROOT / "logs") == []
 
 
 def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
@@ -242,24 +213,12 @@ def test_the_wheel_carries_the_notebooks_and_runs_the_quick_start(tmp_path):
     assert "run folder:" in ran.stdout and "absl" not in ran.stdout + ran.stderr
 
 
-def test_the_report_and_the_plots_load_without_keras():
-    code = ("import sys\nfrom cnn_course.study import report\nfrom cnn_course import plots\n"
-            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize("command", [["results"], ["verify"], ["report", "--check"]])
+@pytest.mark.parametrize("command", [["results"], ["verify"]])
 def test_every_command_finds_the_logs_folder_by_the_runners_rule(command, tmp_path, monkeypatch,
                                                                  capsys):
     """$CNN_COURSE_LOGS_DIR, else the project's logs/ from any folder inside the project."""
     monkeypatch.setenv("CNN_COURSE_LOGS_DIR", str(tmp_path / "elsewhere"))
     write_run(tmp_path / "elsewhere", "only-here")
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{report.START_MARKER}\n{report.END_MARKER}\n")
-    if command[0] == "report":
-        command = [*command, "--readme", str(readme)]
     cli.main(command)
     captured = capsys.readouterr()
     assert "only-here" in captured.out + captured.err or "elsewhere" in captured.out + captured.err

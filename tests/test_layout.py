@@ -14,7 +14,7 @@ SHARED = ["data", "project_metadata", "lesson", "tables", "environment", "notebo
 
 
 def area_of(module: str) -> str | None:
-    """'cnn_course.study.report' -> 'study'; None for the package itself and __main__."""
+    """'cnn_course.study.results' -> 'study'; None for the package itself and __main__."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[1] in AREAS + SHARED else None
 

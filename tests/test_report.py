@@ -1,10 +1,13 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from cnn_course.runs import logs_folder
-from cnn_course.study import comparisons, report, results, seeds
+from cnn_course.study import results, seeds
+from scripts import report
 
 README = "# Title\n\nintro\n\n{start}\nold text\n{end}\n\n## After\n"
 
@@ -152,7 +155,7 @@ def test_the_comparison_plot_draws_one_curve_per_recipe_over_its_seeds(tmp_path)
     summary = json.loads((holdout / "summary.json").read_text())
     summary.update(validation="holdout", parameters={"seed": 0, "validation": "holdout"})
     (holdout / "summary.json").write_text(json.dumps(summary))
-    plots = comparisons.comparison_plots(logs_folder.load(tmp_path))
+    plots = report.comparison_plots(logs_folder.load(tmp_path))
     plot = plots[tmp_path.resolve() / "cifar10_val_accuracy.png"]
     assert list(plot.curves) == ["base (12,345 params)", "student-holdout (12,345 params)",
                                  "student (2 seeds, 12,345 params)"]
@@ -208,7 +211,7 @@ def test_readme_section_reads_back_what_update_readme_wrote(tmp_path, readme):
 
 def test_committed_readme_results_match_the_committed_logs():
     """The README's results and logs/README.md are generated from logs/, never edited by hand:
-    regenerate them with `cnn-course report` after a run."""
+    regenerate them with `make report` after a run."""
     root = Path(__file__).resolve().parents[1]
     assert report.check(root / "README.md", root / "logs") == []
 
@@ -226,3 +229,37 @@ def test_a_parameter_added_later_at_its_default_does_not_split_a_recipe(tmp_path
     groups = seeds.seed_groups(logs_folder.load(tmp_path / "logs").complete)
     assert [[run.name for run in group.members] for group in groups] == [
         ["older", "newer"], ["smoothed"]]
+
+
+def test_report_check_fails_when_the_readme_is_out_of_date(tmp_path, readme, capsys):
+    write_run(tmp_path / "logs", "mnist_net")
+    argv = ["--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
+    assert report.main([*argv, "--check"]) == 1
+    assert "results section differs" in capsys.readouterr().err
+    assert report.main(argv) == 0
+    assert report.main([*argv, "--check"]) == 0
+
+
+def test_report_check_fails_when_a_plot_is_out_of_date(tmp_path, readme, capsys):
+    write_run(tmp_path / "logs", "a")
+    write_run(tmp_path / "logs", "b", final=0.99, model_name="other")  # a second recipe
+    argv = ["--readme", str(readme), "--logs-dir", str(tmp_path / "logs")]
+    assert report.main(argv) == 0
+    (tmp_path / "logs" / "mnist_val_accuracy.png").write_bytes(b"stale")
+    assert report.main([*argv, "--check"]) == 1
+    assert "mnist_val_accuracy.png: the plot differs" in capsys.readouterr().err
+
+
+def test_report_finds_the_logs_folder_by_the_runners_rule(tmp_path, readme, monkeypatch, capsys):
+    monkeypatch.setenv("CNN_COURSE_LOGS_DIR", str(tmp_path / "elsewhere"))
+    write_run(tmp_path / "elsewhere", "only-here")
+    assert report.main(["--readme", str(readme)]) == 0
+    assert "only-here" in readme.read_text()
+
+
+def test_the_report_and_the_plots_load_without_keras():
+    code = ("import sys\nfrom scripts import report\nfrom cnn_course import plots\n"
+            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr

@@ -15,7 +15,8 @@ import pytest
 from cnn_course import cli
 from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record,
                               run_files, run_folder, training_log)
-from cnn_course.study import report, results
+from cnn_course.study import results
+from scripts import report
 from tests.helpers import InterruptAt, fit_tiny_run, tiny_model, tiny_split
 
 NAME = "tiny-run"

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from cnn_course.runs import errors, logs_folder, run_folder
-from cnn_course.study import report, results, selection
+from cnn_course.study import results, selection
+from scripts import report
 from tests.test_report import README, write_run
 
 SELECTION = """\

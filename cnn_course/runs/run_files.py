@@ -1,4 +1,4 @@
-"""A run's files and their formats, read and written without Keras (so `cnn-course report`
+"""A run's files and their formats, read and written without Keras (so `cnn-course results`
 and other tools stay light): what a run may be called (its folder's name), the file names,
 atomic writes, `history.csv` and the Keras-style lines of `train.log`. `record` owns
 `summary.json`; `run_folder.RunDir` decides what a folder of these files means."""

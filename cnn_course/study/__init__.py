@@ -2,7 +2,6 @@
 one notebook, on Dask), `seeds` (runs that differ only by seed are one recipe, reported as
 mean ± std), `selection` (the question, rule and candidates written in `logs/selection.yaml`
 before their results, applied on the holdout), `comparisons` (models over seeds, a run against
-a baseline, the comparison plots), `report` (the README's results and `logs/README.md`),
-`results` (the `cnn-course results` table) and `verify` (each logged number re-evaluated from
+a baseline), `results` (the `cnn-course results` table) and `verify` (each logged number re-evaluated from
 its model). Only `sweep` trains (each point an ordinary `cnn-course run`); the rest reads the
 runs of a logs folder through `runs.logs_folder.load`."""

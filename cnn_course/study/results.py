@@ -12,8 +12,16 @@ from cnn_course import tables
 from cnn_course.runs import logs_folder, run_folder
 from cnn_course.runs.logs_folder import Run
 from cnn_course.study import selection
-from cnn_course.study.report import data_label
 from cnn_course.study.seeds import SeedGroup, mean_std, seed_groups
+
+
+def data_label(record: run_folder.RunRecord) -> str:
+    """`cifar10 (full)`, `mnist (sample)`, `cifar10 (full, holdout)`: what it trained and
+    validated on (a holdout's accuracy is not a test accuracy)."""
+    words = "sample" if record.data.sample else "full"
+    if record.data.validation == "holdout":
+        words += ", holdout"
+    return f"{record.data.dataset} ({words})"
 
 
 def seconds_left(run: Run, recent_epochs: int = 5) -> float | None:

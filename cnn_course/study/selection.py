@@ -1,7 +1,7 @@
 """Choosing a recipe honestly: the question, the rule and the candidates are written down in
 `logs/selection.yaml` before the candidates' results are seen; the candidates' holdout runs
 decide by the rule; the chosen recipe's test-set seeds and the base network's answer the
-question. `cnn-course report` renders this; nothing here trains or picks by a test accuracy.
+question. `scripts/report.py` renders this for the README; nothing here trains or picks by a test accuracy.
 
 A run belongs to a recipe (a candidate, the chosen one, the base) when it is a complete,
 full-data run of that notebook whose every recipe parameter is the notebook's default or the
