@@ -15,6 +15,7 @@ from cnn_course.concepts.convolution_layers import (
     SpatiallySeparableConv2D,
 )
 from cnn_course.concepts.normalization import local_response_norm
+from tests.helpers import float32_tolerance
 
 pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
 
@@ -88,7 +89,7 @@ def test_deformable_with_zero_offsets_is_a_plain_conv():
     outputs = keras.ops.convert_to_numpy(layer(X))
     kernel = keras.ops.convert_to_numpy(layer.kernel).reshape(3, 3, 3, 4)
     expected = keras.ops.convert_to_numpy(keras.ops.conv(X, kernel, padding="same"))
-    np.testing.assert_allclose(outputs, expected, atol=1e-5)
+    np.testing.assert_allclose(outputs, expected, atol=float32_tolerance())
 
 
 def test_locally_connected_does_not_share_weights():
