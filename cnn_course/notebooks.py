@@ -13,7 +13,6 @@ import re
 import shutil
 from pathlib import Path
 
-from cnn_course import project_metadata
 
 # A wheel carries the notebooks here (see setup.py); a checkout keeps them in ../notebooks.
 PACKAGE_FOLDER = Path(__file__).resolve().parent  # cnn_course/
@@ -74,42 +73,6 @@ def copy_to(directory: str | os.PathLike, force: bool = False) -> list[Path]:
                               f"to replace them, or choose another folder.")
     directory.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy2(source, directory / source.name)) for source in sources]
-
-
-def repository_url() -> str:
-    """The repository's address, from pyproject.toml's `[project.urls] Repository`."""
-    url = project_metadata.urls().get("Repository")
-    if url:
-        return url
-    raise LookupError("pyproject.toml has no [project.urls] Repository entry.")
-
-
-def colab_url(notebook_name: str, repository: str | None = None) -> str:
-    """The address that opens a course notebook of the repository's main branch in Colab."""
-    repository = (repository or repository_url()).removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/{notebook_name}"
-
-
-def colab_badge(notebook_name: str, repository: str | None = None) -> str:
-    """The Markdown "Open in Colab" badge of a course notebook."""
-    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(notebook_name, repository)})")
-
-
-def install_cell_source(repository: str | None = None) -> str:
-    """Every notebook's first code cell: installs this package (and nothing else, so Colab's
-    TensorFlow and Keras are kept) when it is not importable, as in a fresh Colab runtime."""
-    return (
-        "# Colab or a fresh Jupyter: install this course's package if it is missing (only it:\n"
-        "# Colab's own TensorFlow and Keras are kept). Does nothing where it is installed.\n"
-        "import importlib.util\n"
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        "if importlib.util.find_spec(\"cnn_course\") is None:\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
-        f"                    \"cnn-course @ git+{repository or repository_url()}\"], check=True)"
-    )
 
 
 # Types a parameter annotation may name: a plain type, or `"Optional[type]"` (quoted, so the

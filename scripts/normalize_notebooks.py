@@ -1,6 +1,6 @@
 """Normalises committed notebooks: python3 kernelspec, minimal metadata, `parameters` tag kept,
 an "Open in Colab" badge atop the first cell and the install cell as the first code cell (both
-from pyproject.toml's repository URL, via `cnn_course.notebooks`).
+from pyproject.toml's repository URL). The notebooks' upkeep, so it lives here, not in the package.
 
     python scripts/normalize_notebooks.py notebooks/*.ipynb            # metadata only
     python scripts/normalize_notebooks.py --clear-outputs notebooks/X.ipynb
@@ -16,6 +16,8 @@ import os
 import sys
 
 import nbformat
+
+from cnn_course import project_metadata
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -42,17 +44,51 @@ def execute(path: str) -> None:
     nbformat.write(notebook, path)
 
 
+def repository_url() -> str:
+    """The repository's address, from pyproject.toml's `[project.urls] Repository`."""
+    url = project_metadata.urls().get("Repository")
+    if url:
+        return url
+    raise LookupError("pyproject.toml has no [project.urls] Repository entry.")
+
+
+def colab_url(notebook_name: str, repository: str | None = None) -> str:
+    """The address that opens a course notebook of the repository's main branch in Colab."""
+    repository = (repository or repository_url()).removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/{notebook_name}"
+
+
+def colab_badge(notebook_name: str, repository: str | None = None) -> str:
+    """The Markdown "Open in Colab" badge of a course notebook."""
+    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(notebook_name, repository)})")
+
+
+def install_cell_source(repository: str | None = None) -> str:
+    """Every notebook's first code cell: installs this package (and nothing else, so Colab's
+    TensorFlow and Keras are kept) when it is not importable, as in a fresh Colab runtime."""
+    return (
+        "# Colab or a fresh Jupyter: install this course's package if it is missing (only it:\n"
+        "# Colab's own TensorFlow and Keras are kept). Does nothing where it is installed.\n"
+        "import importlib.util\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        "if importlib.util.find_spec(\"cnn_course\") is None:\n"
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\",\n"
+        f"                    \"cnn-course @ git+{repository or repository_url()}\"], check=True)"
+    )
+
+
 def add_colab_cells(notebook, name: str) -> None:
     """The badge as the first line of the first (markdown) cell; the install cell first among
     the code cells. Both are rewritten, so they follow the repository URL."""
-    from cnn_course import notebooks
-
     first = notebook.cells[0]
     lines = [line for line in first.source.splitlines() if "colab-badge.svg" not in line]
     while lines and not lines[0].strip():
         lines.pop(0)
-    first.source = "\n".join([notebooks.colab_badge(name), "", *lines])
-    install = notebooks.install_cell_source()
+    first.source = "\n".join([colab_badge(name), "", *lines])
+    install = install_cell_source()
     code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     if code and notebook.cells[code[0]].source.startswith(install.splitlines()[0]):
         notebook.cells[code[0]].source = install

@@ -8,7 +8,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import cnn_course
@@ -132,18 +131,6 @@ def test_a_typo_is_answered_without_importing_tensorflow():
 def test_make_alone_prints_the_targets():
     result = subprocess.run(["make", "-s", "-C", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0 and "make run" in result.stdout and "make test" in result.stdout
-
-
-def test_every_notebook_has_the_colab_badge_and_install_cell_of_the_repository():
-    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
-    for path in notebooks.paths():
-        notebook = nbformat.read(str(path), as_version=4)
-        assert notebook.cells[0].source.splitlines()[0] == notebooks.colab_badge(path.name, url)
-        first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
-        assert first_code.source == notebooks.install_cell_source(url), path.name
-    readme = (ROOT / "README.md").read_text()
-    for path in notebooks.paths():
-        assert notebooks.colab_url(path.name, url) in readme, path.name
 
 
 def test_readme_is_short_outside_its_collapsed_blocks():

@@ -1,12 +1,15 @@
 """Every notebook in notebooks/: one literal `parameters` cell, and a papermill smoke run with
 CI parameters (embedded sample, 2 epochs) that writes a complete run folder."""
 
+import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from cnn_course import notebooks
 from cnn_course.runs import notebook_runner, record, run_files
+from scripts import normalize_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -78,3 +81,15 @@ def test_concept_notebook_shows_its_code_and_ends_with_a_summary_and_exercises(n
     assert cells[-2].source.startswith("## Summary") and cells[-1].source.startswith(
         "## Exercises")
     assert 2 <= cells[-1].source.count("\n") <= 3  # two or three exercises
+
+
+def test_every_notebook_has_the_colab_badge_and_install_cell_of_the_repository():
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    for path in notebooks.paths():
+        notebook = nbformat.read(str(path), as_version=4)
+        assert notebook.cells[0].source.splitlines()[0] == normalize_notebooks.colab_badge(path.name, url)
+        first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        assert first_code.source == normalize_notebooks.install_cell_source(url), path.name
+    readme = (ROOT / "README.md").read_text()
+    for path in notebooks.paths():
+        assert normalize_notebooks.colab_url(path.name, url) in readme, path.name
