@@ -12,8 +12,8 @@ PIP := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --disable-pip-version-
 # The Keras range pyproject.toml states is tested at both ends: the newest release (what pip
 # installs) and the oldest allowed, installed beside the environment and put first on the path.
 KERAS_OLDEST := $(shell sed -n 's/^ *"keras>=\([0-9.]*\)",.*/\1/p' pyproject.toml)
-# nbval compares the committed outputs of cells marked NBVAL_CHECK_OUTPUT; the papermill smoke
-# test (tests/test_notebooks.py) already executes every notebook.
+# nbval executes the lessons that keep checked outputs (cells marked NBVAL_CHECK_OUTPUT) and
+# compares them; the papermill smoke test (tests/test_notebooks.py) executes every other notebook.
 NBVAL_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 
 .PHONY: help run test report clean-venv
@@ -55,7 +55,8 @@ run: $(VENV)/.installed
 ## under JAX; those and the Keras-version-dependent ones (`keras_version`) on the oldest Keras;
 ## every notebook once under TensorFlow (nbval runs the lessons it checks), two again under
 ## JAX; nbval (its logs folder links the committed runs, which the lessons' comparisons read,
-## and takes the runs they train); the README's results against logs/.
+## and takes the runs they train, checked complete after it: tests/after_nbval.py); the README's
+## results against logs/.
 ## Two pytest workers (-n 2) where tests are independent: they wait on kernels, files and
 ## subprocesses much of the time.
 test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
@@ -66,7 +67,8 @@ test: $(VENV)/.test-installed $(VENV)/keras-oldest/.installed
 	$(BIN)/python -m pytest -q -n 2 -m notebook tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -n 2 -m "notebook and backend" tests
 	logs=$$(mktemp -d) && for run in $(CURDIR)/logs/*/; do ln -s "$$run" "$$logs/"; done && \
-	CNN_COURSE_LOGS_DIR=$$logs $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS)
+	CNN_COURSE_LOGS_DIR=$$logs $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:warnings --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_NOTEBOOKS) && \
+	CNN_COURSE_LOGS_DIR=$$logs $(BIN)/python -m pytest -q -p no:cacheprovider tests/after_nbval.py
 	$(BIN)/python scripts/report.py --check
 
 ## Rebuild the README's results section, logs/README.md and the plots from logs/*/summary.json.

@@ -1,0 +1,33 @@
+"""Run by `make test` right after nbval, on the logs folder nbval's kernels wrote into
+($CNN_COURSE_LOGS_DIR): each lesson nbval executes that trains a logged run (notebooks 10 and
+11) wrote a complete one with its defaults, so it needs no second, smoke run
+(tests/test_notebooks.py). Not collected with the other tests: it needs nbval's runs.
+
+    CNN_COURSE_LOGS_DIR=<nbval's logs folder> python -m pytest tests/after_nbval.py
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cnn_course import notebooks
+from cnn_course.runs import record, run_files
+from tests.test_notebooks import NBVAL_TRAINING
+
+
+def test_nbval_executes_lessons_that_train():
+    assert NBVAL_TRAINING  # else this file checks nothing
+
+
+@pytest.mark.parametrize("notebook", NBVAL_TRAINING, ids=lambda path: path.stem)
+def test_each_lesson_nbval_executes_wrote_a_complete_run(notebook):
+    defaults = notebooks.parameter_defaults(notebook)
+    run_dir = Path(os.environ["CNN_COURSE_LOGS_DIR"]) / defaults["run_name"]
+    for name in run_files.RUN_FILES:
+        assert (run_dir / name).is_file(), name
+    written = record.read(run_dir)
+    assert written.complete  # (no notebook name: nbval runs the kernel, not `cnn-course run`)
+    assert written.training.epochs_run == defaults["epochs"]
+    assert written.data.sample is True and written.seed == defaults["seed"]
+    assert written.results.evaluation is not None
