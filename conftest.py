@@ -14,10 +14,11 @@ if "CNN_COURSE_LOGS_DIR" not in os.environ or (
         and os.path.basename(os.environ["CNN_COURSE_LOGS_DIR"]).startswith(_TEST_LOGS_PREFIX)):
     os.environ["CNN_COURSE_LOGS_DIR"] = tempfile.mkdtemp(prefix=_TEST_LOGS_PREFIX)
 
-try:  # property tests: 40 examples in CI, HYPOTHESIS_PROFILE=deep for a thorough run
+try:  # property tests: the same 40 examples on every run (a red CI names a change, not a draw);
+    # HYPOTHESIS_PROFILE=deep explores 500 random ones
     from hypothesis import settings
 
-    settings.register_profile("ci", max_examples=40)
+    settings.register_profile("ci", max_examples=40, derandomize=True)
     settings.register_profile("deep", max_examples=500)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 except ImportError:  # pragma: no cover - hypothesis is a test-only dependency

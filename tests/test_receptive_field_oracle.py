@@ -225,3 +225,26 @@ def test_engine_matches_gradient_support(specs):
 ])
 def test_engine_matches_gradient_support_on_known_tricky_models(specs):
     assert assert_oracle_agrees(linear_model(specs)) > 0
+
+
+def test_padding_after_a_crop_extrapolates_over_the_cropped_rows():
+    """A known limit of the exact comparison, found by a random draw in CI (2026-12-04): a
+    'same' convolution right after a crop pads where the crop removed rows, and the engine
+    extrapolates the padding unit's receptive field over those rows (as every RF definition
+    does for padding), which here still map to real input pixels: unit (0, 0) sees rows 1-3,
+    the engine says 0-3. Every unit's support stays within the engine's extent."""
+    model = linear_model([
+        {"kind": "pool", "size": 2, "stride": 1, "padding": "valid"},
+        {"kind": "upsample", "size": 2, "interpolation": "bilinear"},
+        {"kind": "crop", "left": 2, "right": 0},
+        {"kind": "conv", "kernel": 2, "stride": 1, "dilation": 2, "padding": "same"}])
+    row = rf.annotate(model)[-1]
+    support = gradient_support(model)
+    rows = np.nonzero(support[:, :, 0, 0])[0]
+    assert (rows.min(), rows.max()) == (1, 3) and row.extent((0, 0))[0] == (0, 3)
+    for u in range(support.shape[2]):
+        for v in range(support.shape[3]):
+            rows, cols = np.nonzero(support[:, :, u, v])
+            (top, bottom), (left, right) = row.extent((u, v))
+            assert top <= rows.min() and rows.max() <= bottom, (u, v)
+            assert left <= cols.min() and cols.max() <= right, (u, v)
