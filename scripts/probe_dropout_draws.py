@@ -4,7 +4,8 @@ batch 128: 8.5 M activations) under TensorFlow, compiled as `tf.function`, 20 ca
 
     python scripts/probe_dropout_draws.py [--rounds 3]
 
-`keras` is Keras' and `FastDropout`'s draw (one float32 Philox number per activation);
+`keras` is the student's own layer, `FastDropout` (Keras' draw: one float32 Philox number per
+activation);
 `16-bit` draws half as many 32-bit numbers and compares each half with round(rate * 65536)
 (a rate within 1e-5 of 0.1, but not Keras' mask); `no draw` only scales.
 """
@@ -18,13 +19,10 @@ import time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # the course's CPU default
 import tensorflow as tf  # noqa: E402
 
+from cnn_course.models.fast_layers import FastDropout  # noqa: E402
+
 SHAPES = [(128, 32, 32, 32), (128, 16, 16, 96), (128, 8, 8, 152)]  # after each stage
 RATE = 0.1
-
-
-def keras_draw(x, seed):
-    uniform = tf.random.stateless_uniform(tf.shape(x), seed=seed, dtype=x.dtype)
-    return tf.where(uniform >= RATE, x * (1 / (1 - RATE)), tf.zeros_like(x))
 
 
 def sixteen_bit_draw(x, seed):
@@ -46,9 +44,11 @@ def main() -> None:
     arguments = parser.parse_args()
     inputs = [tf.random.normal(shape) for shape in SHAPES]
     seed = tf.constant([1, 2], tf.int32)
-    variants = {name: tf.function(lambda seed, draw=draw: [draw(x, seed) for x in inputs])
-                for name, draw in (("keras", keras_draw), ("16-bit", sixteen_bit_draw),
-                                   ("no draw", no_draw))}
+    layers = [FastDropout(RATE, seed=index) for index in range(len(inputs))]
+    variants = {"keras": tf.function(lambda seed: [layer(x, training=True)
+                                                   for layer, x in zip(layers, inputs)])}
+    variants.update({name: tf.function(lambda seed, draw=draw: [draw(x, seed) for x in inputs])
+                     for name, draw in (("16-bit", sixteen_bit_draw), ("no draw", no_draw))})
     for variant in variants.values():
         variant(seed)  # traces and warms up
     for round_index in range(arguments.rounds):

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from cnn_course import notebooks
-from cnn_course.runs import record, run_files
-from tests.test_notebooks import NBVAL_TRAINING
+from tests.test_notebooks import NBVAL_TRAINING, assert_a_complete_sample_run
 
 
 def test_nbval_executes_lessons_that_train():
@@ -24,10 +23,5 @@ def test_nbval_executes_lessons_that_train():
 def test_each_lesson_nbval_executes_wrote_a_complete_run(notebook):
     defaults = notebooks.parameter_defaults(notebook)
     run_dir = Path(os.environ["CNN_COURSE_LOGS_DIR"]) / defaults["run_name"]
-    for name in run_files.RUN_FILES:
-        assert (run_dir / name).is_file(), name
-    written = record.read(run_dir)
-    assert written.complete  # (no notebook name: nbval runs the kernel, not `cnn-course run`)
-    assert written.training.epochs_run == defaults["epochs"]
-    assert written.data.sample is True and written.seed == defaults["seed"]
-    assert written.results.evaluation is not None
+    # (no notebook name in the record: nbval runs the kernel, not `cnn-course run`)
+    assert_a_complete_sample_run(run_dir, defaults["epochs"], defaults["seed"])

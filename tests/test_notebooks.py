@@ -61,13 +61,21 @@ def test_notebook_runs_with_ci_parameters(notebook, tmp_path):
         return
     run_dir = tmp_path / defaults["run_name"]
     assert output.parent == run_dir
+    written = assert_a_complete_sample_run(run_dir, CI_PARAMETERS["epochs"], defaults["seed"])
+    assert written.notebook == notebook.name
+
+
+def assert_a_complete_sample_run(run_dir, epochs: int, seed: int) -> record.RunRecord:
+    """Every run file is there, and the record says complete, on the sample, with `epochs`
+    and `seed`, and evaluated (also asked by tests/after_nbval.py of nbval's runs)."""
     for name in run_files.RUN_FILES:
         assert (run_dir / name).is_file(), name
     written = record.read(run_dir)
-    assert written.complete and written.notebook == notebook.name
-    assert written.training.epochs_run == CI_PARAMETERS["epochs"]
-    assert written.data.sample is True and written.seed == defaults["seed"]
+    assert written.complete
+    assert written.training.epochs_run == epochs
+    assert written.data.sample is True and written.seed == seed
     assert written.results.evaluation is not None
+    return written
 
 
 # The lessons: the concept notebooks (04-09) and the two that teach and train (10, 11).

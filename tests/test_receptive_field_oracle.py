@@ -192,9 +192,14 @@ def assert_oracle_agrees(model):
                 actual = ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
                 assert actual == expected, f"unit {(u, v)}: support {actual}, engine {expected}"
             elif rows.size:
-                assert expected[0][0] <= rows.min() and rows.max() <= expected[0][1], (u, v)
-                assert expected[1][0] <= cols.min() and cols.max() <= expected[1][1], (u, v)
+                assert_within(expected, rows, cols, (u, v))
     return exact
+
+
+def assert_within(expected, rows, cols, unit) -> None:
+    """The input pixels a unit depends on lie within the engine's extent `expected`."""
+    assert expected[0][0] <= rows.min() and rows.max() <= expected[0][1], unit
+    assert expected[1][0] <= cols.min() and cols.max() <= expected[1][1], unit
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,6 +250,4 @@ def test_padding_after_a_crop_extrapolates_over_the_cropped_rows():
     for u in range(support.shape[2]):
         for v in range(support.shape[3]):
             rows, cols = np.nonzero(support[:, :, u, v])
-            (top, bottom), (left, right) = row.extent((u, v))
-            assert top <= rows.min() and rows.max() <= bottom, (u, v)
-            assert left <= cols.min() and cols.max() <= right, (u, v)
+            assert_within(row.extent((u, v)), rows, cols, (u, v))
