@@ -340,23 +340,25 @@ def _verify(args: argparse.Namespace) -> int:
     logged = logs_folder.load(args.logs_dir)
     _quiet_keras_import()  # re-evaluating loads Keras: without its start-up lines
     runs = sorted(logged.runs, key=lambda run: run.name)
+    # A run whose summary.json cannot be read is named, and fails: nothing says what it logged.
+    unreadable = {name: f"FAIL {name}: {problem}" for name, problem in logged.unreadable.items()}
     if args.runs:
         known = {run.name: run for run in runs}
-        missing = [name for name in args.runs if name not in known]
+        missing = [name for name in args.runs if name not in known and name not in unreadable]
         if missing:
             there = (f"Runs there: {', '.join(known) or 'none'}." if args.logs_dir.is_dir()
                      else "That folder does not exist: give the runs' folder with --logs-dir "
                           "(or $CNN_COURSE_LOGS_DIR), or run this inside the project.")
             raise ValueError(f"No run named {', '.join(map(repr, missing))} in "
                              f"{args.logs_dir}/. {there}")
-        runs = [known[name] for name in args.runs]
+        unreadable = {name: line for name, line in unreadable.items() if name in args.runs}
+        runs = [known[name] for name in args.runs if name in known]
     else:
         runs = [run for run in runs if run.complete]
     failures = 0
-    for run in runs:
-        outcome = verify.verify_or_skip(run.folder)
+    for outcome in (*unreadable.values(), *(verify.verify_or_skip(run.folder) for run in runs)):
         failures += outcome.startswith("FAIL")
-        print(outcome)
+        print(outcome, flush=True)
     return EXIT_FAILED if failures else 0
 
 

@@ -96,6 +96,17 @@ def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
     assert "FAIL full_run: cannot re-evaluate it" in out and code == 1
 
 
+def test_verify_names_a_garbled_summary_as_a_failure_asked_or_not(tmp_path, capsys):
+    write_run(tmp_path, "mnist_net")
+    write_run(tmp_path, "merge_conflict")
+    (tmp_path / "merge_conflict" / "summary.json").write_text('{"run_name": <<<<<<< HEAD\n')
+    for names in ([], ["merge_conflict"]):
+        assert cli.main(["verify", *names, "--logs-dir", str(tmp_path)]) == 1
+        out = capsys.readouterr().out
+        assert f"FAIL merge_conflict: {tmp_path / 'merge_conflict' / 'summary.json'} cannot " \
+               f"be read" in out
+
+
 def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
     write_run(tmp_path, "mnist_net")
     assert cli.main(["verify", "no-such-run", "--logs-dir", str(tmp_path)]) == 2
