@@ -36,6 +36,17 @@ PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "
 LOGS_DIR_HELP = "the logs folder (default: $CNN_COURSE_LOGS_DIR, else the project's logs/)"
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (workers, seconds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnn_course import __version__
 
@@ -71,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set a parameter (repeatable); `cnn-course list` shows them")
     run.add_argument("--restart", action="store_true",
                      help="start an interrupted or failed run over (deletes its checkpoint)")
-    run.add_argument("--timeout", type=int, default=None,
+    run.add_argument("--timeout", type=_at_least_one, default=None,
                      help="per-cell execution timeout in seconds (default: 4 hours)")
     run.add_argument("--verbose", action="store_true",
                      help="also show papermill's progress and the libraries' start-up messages")
@@ -84,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                        metavar=("NAME", "VALUES"),
                        help="comma-separated values or an integer range FIRST..LAST")
-    sweep.add_argument("--workers", type=int, default=None,
+    sweep.add_argument("--workers", type=_at_least_one, default=None,
                        help="local workers (default: one per GPU, else 1)")
     sweep.add_argument("--scheduler", default=None,
                        help="an existing cluster (tcp://host:8786 or tls://...), whose workers "
@@ -107,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     grade.add_argument("--assignment", choices=["mnist", "cifar10"], required=True)
     grade.add_argument("-o", "--output", type=Path, required=True, help="the CSV to write")
-    grade.add_argument("--workers", type=int, default=1,
+    grade.add_argument("--workers", type=_at_least_one, default=1,
                        help="re-evaluate this many submissions at a time (Dask)")
     submit = commands.add_parser("submit", help="pack run folders and SUBMISSION.md into a zip")
     submit.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -170,18 +181,11 @@ def _yaml_words(error) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import yaml
-
     from cnn_course import notebooks
     from cnn_course.runs import notebook_runner, parameters
 
     notebook = notebooks.resolve(args.notebook)
-    values: dict = {}
-    if args.parameters_file:
-        loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{args.parameters_file} must hold a mapping of name: value.")
-        values.update(loaded)
+    values = _parameters_file(args.parameters_file)
     for name, value in args.parameter:
         values[name] = parameters.parse_value(value)
     _show_progress(verbose=args.verbose)
@@ -201,21 +205,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import yaml
-
     from cnn_course import notebooks
     from cnn_course.runs import logs_folder
     from cnn_course.study import sweep
     from cnn_course.study import results, seeds
 
     notebook = notebooks.resolve(args.notebook)
-    grid: dict[str, list] = {}
-    if args.parameters_file:
-        loaded = yaml.safe_load(args.parameters_file.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{args.parameters_file} must hold a mapping of name: values.")
-        grid.update({name: value if isinstance(value, list) else [value]
-                     for name, value in loaded.items()})
+    grid = {name: value if isinstance(value, list) else [value]
+            for name, value in _parameters_file(args.parameters_file).items()}
     for name, values in args.parameter:
         grid[name] = sweep.parse_values(values)
     if not grid:
@@ -232,6 +229,31 @@ def _sweep(args: argparse.Namespace) -> int:
     print(results.seed_groups_text(seeds.seed_groups(
         [run for run in logs_folder.load(logs_dir).complete if run.name in names])))
     return 0 if result.all_complete else EXIT_FAILED
+
+
+def _parameters_file(path: Path | None) -> dict:
+    """The `-f` file of `run` and `sweep`: a YAML mapping of name: value (a sweep's values may
+    be lists); {} without one."""
+    import yaml
+
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise FileNotFoundError(f"The parameters file {path} does not exist.")
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} must hold a mapping of name: value.")
+    return loaded
+
+
+def _output_file(path: Path) -> Path:
+    """`-o` of `grade` and `submit`, checked before any work: a file in an existing folder."""
+    if path.is_dir():
+        raise ValueError(f"-o {path} is a folder; give the file to write in it.")
+    if not path.resolve().parent.is_dir():
+        raise FileNotFoundError(f"-o {path}: the folder {path.parent} does not exist; create "
+                                f"it first or choose another.")
+    return path
 
 
 def _quiet_keras_import() -> None:
@@ -272,6 +294,7 @@ def _grade(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.submissions if not path.exists()]
     if missing:
         raise FileNotFoundError(f"No such submission: {', '.join(missing)}.")
+    _output_file(args.output)
     _quiet_keras_import()
     rows = assignments.grade(args.submissions, args.assignment, args.output,
                              workers=args.workers)
@@ -282,7 +305,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _submit(args: argparse.Namespace) -> int:
     from cnn_course import assignments
 
-    path = assignments.submit(args.run_dirs, args.output)
+    path = assignments.submit(args.run_dirs, _output_file(args.output))
     print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB): "
           f"{', '.join(str(run) for run in args.run_dirs)} and SUBMISSION.md")
     return 0

@@ -119,6 +119,33 @@ def test_verify_in_a_logs_folder_that_does_not_exist_says_how_to_point_to_one(tm
     assert "That folder does not exist" in error and "--logs-dir" in error
 
 
+@pytest.mark.parametrize("command", [["grade", "SUBMISSION", "--assignment", "mnist", "-o"],
+                                     ["submit", "SUBMISSION", "-o"]])
+def test_an_output_nowhere_to_write_is_refused_before_any_work(tmp_path, capsys, command):
+    write_run(tmp_path, "mnist_net")
+    arguments = [str(tmp_path / "mnist_net") if part == "SUBMISSION" else part
+                 for part in command]
+    assert cli.main([*arguments, str(tmp_path / "absent" / "out")]) == 2
+    assert f"the folder {tmp_path / 'absent'} does not exist" in capsys.readouterr().err
+    assert cli.main([*arguments, str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mnist_net"]
+
+
+def test_a_missing_parameters_file_is_named(tmp_path, capsys):
+    assert cli.main(["run", "quickstart", "-f", str(tmp_path / "absent.yaml")]) == 2
+    assert f"The parameters file {tmp_path / 'absent.yaml'} does not exist" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["sweep", "quickstart", "--workers", "0"],
+                                    ["run", "quickstart", "--timeout", "-3"]])
+def test_a_count_below_one_is_bad_input(capsys, option):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(option)
+    assert exit_info.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
 def test_notebooks_are_copied_and_never_clobbered(tmp_path, capsys):
     assert cli.main(["notebooks", str(tmp_path / "nb")]) == 0
     copied = sorted(path.name for path in (tmp_path / "nb").iterdir())

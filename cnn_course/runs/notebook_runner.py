@@ -155,7 +155,7 @@ def run_notebook(
                 )
         except papermill.exceptions.PapermillExecutionError as error:
             _keep(temporary, prepared.output_path)
-            message = f"cell {error.cell_index + 1}: {error.ename}: {error.evalue}"
+            message = f"cell {error.cell_index + 1}: {error.ename}: {error.evalue.rstrip('.')}"
             target.mark_failed(message)  # it ran and failed: recorded, whatever cell raised
             raise RunFailedError(
                 f"the notebook failed in {message}. The executed notebook is "
