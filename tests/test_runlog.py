@@ -227,6 +227,17 @@ def test_a_logged_run_refuses_a_trained_model_before_any_step(tmp_path):
     assert not (tmp_path / "plain" / "summary.json").exists()  # nothing recorded
 
 
+@pytest.mark.parametrize("split, recipe, words", [
+    ("plain pair", {}, "takes the `data.Split` that `data.split(...)` returns"),
+    ("split", [16], "a mapping of name: value; received list")])
+def test_a_run_refuses_a_plain_pair_or_a_recipe_that_is_no_mapping_before_anything(
+        tmp_path, split, recipe, words):
+    given = tiny_split() if split == "split" else tuple(tiny_split())
+    with pytest.raises(TypeError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        training_log.LoggedRun("plain", given, recipe, tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
 def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
     """A notebook cell stopped mid-fit leaves its LoggedRun; the next attempt takes the lock
     over, and dropping the old object does not free the run under the new one."""

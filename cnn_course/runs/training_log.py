@@ -118,8 +118,19 @@ class LoggedRun(keras.callbacks.Callback):
     def __init__(self, run_name: str, split, recipe=None,
                  logs_dir: str | os.PathLike | None = None, *, overwrite: bool = False):
         super().__init__()
-        self.split = split
-        recipe = dict(recipe.as_dict() if hasattr(recipe, "as_dict") else recipe or {})
+        from cnn_course.data import Split
+
+        if not isinstance(split, Split):
+            raise TypeError(
+                f"LoggedRun(run_name, split, ...) takes the `data.Split` that `data.split(...)` "
+                f"returns (it says what the run trains and validates on); received "
+                f"{type(split).__name__}. Use `split = data.split(dataset, validation, "
+                f"sample=...)`, then `(x, y), (x_val, y_val) = split`.")
+        recipe = recipe.as_dict() if hasattr(recipe, "as_dict") else recipe or {}
+        if not isinstance(recipe, Mapping):
+            raise TypeError(f"LoggedRun's recipe is a `recipes.Recipe` or a mapping of name: "
+                            f"value; received {type(recipe).__name__} {recipe!r}.")
+        self.split, recipe = split, dict(recipe)
         context = RunContext.from_environment()
         if context is not None and context.run_name == run_name:
             # Under `cnn-course run`: the runner holds the lock and chose the folder.
