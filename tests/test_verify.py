@@ -36,3 +36,17 @@ def test_a_run_that_keeps_its_logs_only_is_skipped_saying_so(tmp_path, capsys):
         capsys.readouterr().out
     with pytest.raises(errors.RunError, match="is not in .*Train it again"):
         run_folder.RunDir(logs_dir, "logs-only").complete_model_path()
+
+
+def test_a_model_holding_code_fails_verify_and_its_code_never_runs(tmp_path, capsys):
+    logged_quickstart_run(tmp_path, "holds-code")
+    marker = tmp_path / "executed"
+    where = str(marker)
+    inputs = keras.Input((28, 28), dtype="uint8")
+    outputs = keras.layers.Lambda(lambda t: (open(where, "w").close(), t)[1])(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "holds-code" / "model.keras")
+    marker.unlink(missing_ok=True)
+    assert cli.main(["verify", "--logs-dir", str(tmp_path)]) == 1
+    assert "FAIL holds-code: cannot re-evaluate it: model.keras holds code (a Lambda layer); " \
+           "refused in safe mode, never run" in capsys.readouterr().out
+    assert not marker.exists()

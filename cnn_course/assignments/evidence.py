@@ -62,20 +62,15 @@ class RunEvidence:
     @functools.cached_property
     def model(self):
         """The saved model, loaded in safe mode; EvidenceError names what was refused."""
-        import keras
+        from cnn_course.models.saving import load_untrusted
 
         path = self.run.model_path
         if not path.is_file():
             raise EvidenceError(f"{self.name}: no model.keras in the run folder.")
         try:
-            return keras.saving.load_model(path, safe_mode=True, compile=False)
-        except Exception as error:  # noqa: BLE001 - any refusal or damage is evidence
-            words = " ".join(str(error).split())[:300]
-            if "Lambda" in words or "safe_mode" in words:
-                raise EvidenceError(f"{self.name}: model.keras holds code (a Lambda layer); "
-                                    f"refused in safe mode, never run ({words})") from None
-            raise EvidenceError(f"{self.name}: model.keras could not be loaded safely "
-                                f"({type(error).__name__}: {words})") from None
+            return load_untrusted(path)
+        except ValueError as error:
+            raise EvidenceError(f"{self.name}: {error}") from None
 
     @functools.cached_property
     def notebook_text(self) -> list[str]:

@@ -34,6 +34,21 @@ def save_for_inference(model: keras.Model, path: str | os.PathLike) -> Path:
     return path
 
 
+def load_untrusted(path: str | os.PathLike) -> keras.Model:
+    """Loads a `.keras` file someone else made (a submission, a run to verify): in Keras' safe
+    mode, uncompiled, so a Lambda layer's code is refused, never run. Either failure is a
+    `ValueError` naming the file and what was wrong."""
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # noqa: BLE001 - any refusal or damage is the file's
+        words = " ".join(str(error).split())[:300]
+        if "Lambda" in words or "safe_mode" in words:
+            raise ValueError(f"{Path(path).name} holds code (a Lambda layer); refused in safe "
+                             f"mode, never run ({words})") from None
+        raise ValueError(f"{Path(path).name} could not be loaded safely "
+                         f"({type(error).__name__}: {words})") from None
+
+
 def deflate(source: Path, target: Path) -> None:
     """Copies a `.keras` file (a zip that Keras writes uncompressed) with its members
     compressed: about 8% smaller for trained float32 weights, the same bytes once unpacked."""

@@ -32,7 +32,6 @@ class Verification:
 def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None
                ) -> Verification:
     """Loads a run's final model and evaluates it on the test set it was validated on."""
-    import keras
 
     run = RunDir.at(Path(run_dir))
     record = run.record()
@@ -40,10 +39,10 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
         raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
                          f"no final model to verify.")
     from cnn_course.models import training
+    from cnn_course.models.saving import load_untrusted
 
-    model = keras.saving.load_model(run.complete_model_path())
-    if not model.compiled:  # saved for inference (models.saving): loss and metric only
-        training.compile_classifier(model)
+    model = load_untrusted(run.complete_model_path())
+    training.compile_classifier(model)  # the loss and the metric only: it only evaluates
     _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
                                    sample=record.data.sample, data_dir=data_dir)
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
