@@ -50,15 +50,3 @@ def requirements() -> list[str]:
             f"on PYTHONPATH."
         ) from None
 
-
-def urls() -> dict[str, str]:
-    """pyproject.toml's [project.urls] ({"Repository": "https://..."})."""
-    project = _project_table()
-    if project is not None:
-        return dict(project.get("urls", {}))
-    try:
-        entries = importlib.metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
-    except importlib.metadata.PackageNotFoundError:
-        return {}
-    return {label.strip(): url.strip() for label, _, url in
-            (entry.partition(",") for entry in entries)}

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
+from pathlib import Path
 
 import nbformat
-
-from cnn_course import project_metadata
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -46,7 +46,8 @@ def execute(path: str) -> None:
 
 def repository_url() -> str:
     """The repository's address, from pyproject.toml's `[project.urls] Repository`."""
-    url = project_metadata.urls().get("Repository")
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    url = tomllib.loads(pyproject.read_text("utf-8"))["project"].get("urls", {}).get("Repository")
     if url:
         return url
     raise LookupError("pyproject.toml has no [project.urls] Repository entry.")
