@@ -21,10 +21,21 @@ import keras
 import numpy as np
 
 from cnn_course import data
-from cnn_course.models.saving import deflate, save_for_inference, weights_identical
+from cnn_course.models.saving import deflate, save_for_inference
 from cnn_course.runs import logs_folder
 from cnn_course.runs.run_folder import RunDir
 from cnn_course.study.verify import TOLERANCE
+
+
+def weights_identical(first: keras.Model, second: keras.Model) -> bool:
+    """Whether two models hold the same variables, bit for bit, in the same order."""
+    if len(first.weights) != len(second.weights):
+        return False
+    return all(
+        a.shape == b.shape and (keras.ops.convert_to_numpy(a.value).tobytes()
+                                == keras.ops.convert_to_numpy(b.value).tobytes())
+        for a, b in zip(first.weights, second.weights)
+    )
 
 
 def holds_optimizer(path: Path) -> bool:

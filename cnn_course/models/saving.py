@@ -58,13 +58,3 @@ def deflate(source: Path, target: Path) -> None:
             compressed.writestr(member, original.read(member.filename),
                                 compress_type=zipfile.ZIP_DEFLATED)
 
-
-def weights_identical(first: keras.Model, second: keras.Model) -> bool:
-    """Whether two models hold the same variables, bit for bit, in the same order."""
-    if len(first.weights) != len(second.weights):
-        return False
-    return all(
-        a.shape == b.shape and (keras.ops.convert_to_numpy(a.value).tobytes()
-                                == keras.ops.convert_to_numpy(b.value).tobytes())
-        for a, b in zip(first.weights, second.weights)
-    )
