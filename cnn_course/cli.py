@@ -20,6 +20,7 @@ Nothing here imports Keras or TensorFlow before the input is checked.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -379,7 +380,8 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         runs = [run for run in runs if run.complete]
     failures = 0
-    for outcome in (*unreadable.values(), *(verify.verify_or_skip(run.folder) for run in runs)):
+    for outcome in itertools.chain(unreadable.values(),
+                                   (verify.verify_or_skip(run.folder) for run in runs)):
         failures += outcome.startswith("FAIL")
         print(outcome, flush=True)
     return EXIT_FAILED if failures else 0

@@ -107,6 +107,22 @@ def test_verify_names_a_garbled_summary_as_a_failure_asked_or_not(tmp_path, caps
                f"be read" in out
 
 
+def test_verify_prints_each_run_as_it_is_verified(tmp_path, capsys, monkeypatch):
+    from cnn_course.study import verify
+
+    for name in ("first", "second"):
+        write_run(tmp_path, name)
+    printed_before = []
+
+    def verify_or_skip(run):
+        printed_before.append(capsys.readouterr().out)
+        return f"ok   {run.name}"
+
+    monkeypatch.setattr(verify, "verify_or_skip", verify_or_skip)
+    assert cli.main(["verify", "--logs-dir", str(tmp_path)]) == 0
+    assert printed_before == ["", "ok   first\n"]
+
+
 def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
     write_run(tmp_path, "mnist_net")
     assert cli.main(["verify", "no-such-run", "--logs-dir", str(tmp_path)]) == 2
