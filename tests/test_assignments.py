@@ -224,6 +224,20 @@ def test_committed_mnist_run_passes_its_rules_as_far_as_the_data_allows():
     assert statuses["mnist.reproduces"] in ("pass", "not checked")
 
 
+def test_a_run_of_another_assignment_is_bad_input_naming_its_data_set(cohort):
+    _, runs = cohort
+    with pytest.raises(ValueError, match="is a run on cifar10, which the mnist assignment "
+                                         "does not grade"):
+        assignments.check_run(runs["good"], "mnist")
+
+
+def test_a_submission_holding_two_runs_of_one_name_is_refused_before_writing(tmp_path, cohort):
+    _, runs = cohort
+    with pytest.raises(ValueError, match="More than one run named 'good'"):
+        assignments.submit([runs["good"], runs["good"]], tmp_path / "twice.zip")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_command_prints_the_rules_and_exits_by_them(cohort):
     _, runs = cohort
     result = subprocess.run([sys.executable, "-m", "cnn_course", "check", str(runs["good"]),

@@ -71,6 +71,10 @@ def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
     assignment = assignment or infer_assignment(record)
     module = _module(assignment)
     roles = module.roles([run])
+    if not roles:
+        raise ValueError(f"{run.path} is a run on {record.data.dataset}, which the {assignment} "
+                         f"assignment does not grade; give a {assignment} run, or leave out "
+                         f"--assignment to check it against its own.")
     if assignment == cifar10.NAME and "student" in roles:
         roles["base"] = RunEvidence(Path(base)) if base else _sibling_base(run.path)
         if roles["base"] is None:
@@ -233,6 +237,11 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
     """Writes `output` (.zip): the run folders (logs, summary, model, executed notebook;
     checkpoints left out) and SUBMISSION.md, as `grade` reads them."""
     runs = [RunEvidence(Path(run_dir)) for run_dir in run_dirs]
+    names = [run.name for run in runs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"More than one run named {', '.join(map(repr, twice))}: a submission "
+                         f"holds each run once, in a folder of its name; give each run once.")
     for run in runs:
         if not run.complete:
             raise ValueError(f"{run.path} is not a complete run ({run.run.describe_state()}); "
