@@ -60,6 +60,13 @@ def test_a_bad_point_is_refused_before_anything_runs(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name, values", [("run_name", "a,b"), ("logs_dir", "elsewhere")])
+def test_where_runs_go_is_not_swept(tmp_path, name, values):
+    points = sweep.expand({name: sweep.parse_values(values)}, "quickstart")
+    with pytest.raises(ValueError, match=f"-p {name} cannot be swept"):
+        sweep.check_points(QUICKSTART, points, tmp_path)
+
+
 def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
     def summary(seed, weight_decay, accuracy):
         return {"status": "complete", "notebook": "n.ipynb", "model_name": "m",

@@ -98,6 +98,11 @@ def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
 def check_points(notebook: Path, points: Sequence[Point], logs_dir: Path) -> None:
     """Every point's parameters against the notebook's cell and rules, before anything runs:
     the first bad one raises (one line, naming the point)."""
+    placed = sorted({name for point in points for name in point.parameters
+                     if parameters.role(name) == parameters.PLACEMENT})
+    if placed:
+        raise ValueError(f"-p {placed[0]} cannot be swept: a sweep names each run after what it "
+                         f"sets (the prefix is --name) and writes every run into --logs-dir.")
     specs = notebooks.parameter_specs(notebook)
     if "run_name" not in specs:
         raise ValueError(f"Notebook {notebook.name} logs no run (it has no run_name parameter); "
