@@ -117,7 +117,8 @@ def test_same_seed_gives_the_same_history(tmp_path):
 
 def test_a_complete_run_is_kept_unless_overwrite_is_asked(tmp_path):
     fit(tmp_path, epochs=3)
-    with pytest.raises(errors.RunError, match="is complete .*it is kept.*overwrite=True"):
+    with pytest.raises(errors.RunError,
+                       match=r"is complete \(3 of 3 epochs\); it is kept.*overwrite=True"):
         fit(tmp_path, epochs=2)
     assert [row["epoch"] for row in run_files.read_history(tmp_path / "tiny-run")] == [1, 2, 3]
     fit(tmp_path, epochs=2, overwrite=True)

@@ -287,7 +287,7 @@ class RunDir:
             return self
         if not overwrite:
             raise RunError(
-                f"Run {self.name!r} in {self.logs_dir} is complete ({self.describe_state()}); "
+                f"Run {self.name!r} in {self.logs_dir} is {self.describe_state()}; "
                 f"it is kept. Choose another run name (`-p run_name NEW_NAME`), or replace it "
                 f"with --overwrite (overwrite=True in Python); the old run stays until the new "
                 f"one completes."
