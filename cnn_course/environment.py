@@ -143,6 +143,12 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
     return (_git(["rev-parse", "HEAD"], path) or "").strip() or None
 
 
+def committed(path: str | os.PathLike) -> bool:
+    """Whether git tracks the file at `path` (False outside git)."""
+    path = Path(path).resolve()
+    return bool((_git(["ls-files", "--", path.name], path.parent) or "").strip())
+
+
 # What a run's result depends on: uncommitted edits here make `git_commit` an incomplete record.
 CODE_PATHS = ("cnn_course", "notebooks", "pyproject.toml", "requirements.txt")
 

@@ -84,3 +84,19 @@ def test_a_logged_run_keeps_the_package_it_started_with_when_the_checkout_goes(t
     else:  # a notebook outside a logged run imports lazily, as Python does: the module is gone
         # (or, beside an editable install, another copy of the package is found)
         assert started_with not in result.stdout
+
+
+def test_a_committed_run_kept_says_where_your_own_runs_go(repository):
+    from cnn_course.runs import errors, record, run_folder
+
+    for name in ("committed", "yours"):
+        record.write(repository / "logs" / name, record.RunRecord(name, status="complete"))
+    subprocess.run(["git", "add", "logs/committed"], cwd=repository, check=True)
+    subprocess.run(["git", "commit", "-qm", "a run"], cwd=repository, check=True)
+    assert environment.committed(repository / "logs" / "committed" / "summary.json")
+    assert not environment.committed(repository / "logs" / "yours" / "summary.json")
+    for name, hint in (("committed", True), ("yours", False)):
+        with pytest.raises(errors.RunError, match="it is kept") as refused:
+            run_folder.RunDir(repository / "logs", name).training_target()
+        assert ("one of this repository's committed runs" in str(refused.value)) == hint
+        assert ("--logs-dir runs" in str(refused.value)) == hint

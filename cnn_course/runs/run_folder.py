@@ -286,11 +286,17 @@ class RunDir:
         if self.state() != COMPLETE:
             return self
         if not overwrite:
+            from cnn_course.environment import committed
+
+            yours = (" It is one of this repository's committed runs: train your own into "
+                     "another folder (`--logs-dir runs`, git-ignored, as `make run` does; in a "
+                     "notebook, `logs_dir = \"../runs\"` in its parameters cell)."
+                     if committed(self.summary_path) else "")
             raise RunError(
                 f"Run {self.name!r} in {self.logs_dir} is {self.describe_state()}; "
                 f"it is kept. Choose another run name (`-p run_name NEW_NAME`), or replace it "
                 f"with --overwrite (overwrite=True in Python); the old run stays until the new "
-                f"one completes."
+                f"one completes.{yours}"
             )
         return self.staging()
 
