@@ -80,6 +80,18 @@ def test_results_names_a_garbled_summary_and_still_lists_every_other_run(tmp_pat
     assert "git checkout --" in out
 
 
+def test_results_lists_an_interrupted_run_whose_history_is_damaged(tmp_path, capsys):
+    write_run(tmp_path, "mnist_net")
+    summary = json.loads((tmp_path / "mnist_net" / "summary.json").read_text())
+    (tmp_path / "stopped").mkdir()
+    (tmp_path / "stopped" / "summary.json").write_text(json.dumps(
+        {**summary, "run_name": "stopped", "status": "running"}))
+    (tmp_path / "stopped" / "history.csv").write_text("epoch,loss,epoch_seconds\n1,<<<<<<<,3\n")
+    assert cli.main(["results", "--logs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "stopped" in out and "interrupted after epoch" in out and "mnist_net" in out
+
+
 def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
     write_run(tmp_path, "full_run", dataset="cifar10")
     summary = json.loads((tmp_path / "full_run" / "summary.json").read_text())

@@ -55,9 +55,8 @@ class RunEvidence:
     def history(self) -> list[dict]:
         try:
             return self.run.history()
-        except ValueError as error:  # a cell that is not a number
-            raise EvidenceError(f"{self.run.history_path} holds a value that is not a number "
-                                f"({error}); a run's history.csv holds numbers only.") from None
+        except ValueError as error:  # a cell that is not a number, named by `read_history`
+            raise EvidenceError(str(error)) from None
 
     @functools.cached_property
     def model(self):

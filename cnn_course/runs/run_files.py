@@ -75,10 +75,13 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
         return []
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    return [
-        {key: (int(value) if key == "epoch" else _number(value)) for key, value in row.items()}
-        for row in rows
-    ]
+    try:
+        return [{key: (int(value) if key == "epoch" else _number(value))
+                 for key, value in row.items()} for row in rows]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} holds a value that is not a number ({error}); restore it "
+                         f"(`git checkout -- {path}` for a committed run) or move the run "
+                         f"folder out of the logs folder.") from None
 
 
 def history_csv(rows: Sequence[Mapping[str, float]]) -> str:

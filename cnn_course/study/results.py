@@ -33,7 +33,11 @@ def seconds_left(run: Run, recent_epochs: int = 5) -> float | None:
     record = run.record
     left = (record.training.epochs_requested or 0) - record.training.epochs_run
     first = (record.segments or [{}])[-1].get("first_epoch") or 1
-    times = [row["epoch_seconds"] for row in run.history
+    try:
+        history = run.history
+    except ValueError:  # a damaged history.csv: no estimate (resuming it names the file)
+        return None
+    times = [row["epoch_seconds"] for row in history
              if row.get("epoch_seconds") and row.get("epoch", 0) >= first][-recent_epochs:]
     return left * statistics.median(times) if left > 0 and times else None
 
