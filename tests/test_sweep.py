@@ -67,6 +67,15 @@ def test_where_runs_go_is_not_swept(tmp_path, name, values):
         sweep.check_points(QUICKSTART, points, tmp_path)
 
 
+def test_a_scheduler_that_is_not_there_is_bad_input_and_nothing_runs(tmp_path, capsys):
+    from cnn_course import cli
+
+    assert cli.main(["sweep", "quickstart", "-p", "seed", "0..1", "--scheduler", "nonsense",
+                     "--logs-dir", str(tmp_path)]) == 2
+    assert "--scheduler nonsense: no Dask scheduler answers there" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):
     def summary(seed, weight_decay, accuracy):
         return {"status": "complete", "notebook": "n.ipynb", "model_name": "m",

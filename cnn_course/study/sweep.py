@@ -254,7 +254,13 @@ def run_sweep(
                                resources={"GPU": 1} if gpu else None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=30)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--scheduler {scheduler}: no Dask scheduler answers there "
+                             f"({' '.join(str(error).split())[:200]}). Start one (`dask "
+                             f"scheduler`, then `dask worker ADDRESS` on each machine) or give "
+                             f"its tcp://host:port; nothing ran.") from None
     total = len(points)
     done = total - len(pending)
     started = time.time()
