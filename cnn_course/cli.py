@@ -158,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args, error, EXIT_FAILED)
     except (ValueError, FileNotFoundError, FileExistsError, yaml.YAMLError) as error:
         return _fail(args, error, EXIT_BAD_INPUT)  # RunError, parameter and notebook errors
-    except OSError as error:  # a full disk, a read-only folder, a vanished file
-        where = f" ({error.filename})" if error.filename else ""
-        return _fail(args, f"{error.strerror or error}{where}. Nothing complete was replaced; "
-                           f"free the space or fix the folder, then run the same command again.",
+    except OSError as error:  # a full disk, a read-only folder, a vanished file, a network
+        fix = (f" ({error.filename}). Nothing complete was replaced; free the space or fix the "
+               f"folder" if error.filename else ". Nothing complete was replaced; fix the cause")
+        return _fail(args, f"{error.strerror or error}{fix}, then run the same command again.",
                      EXIT_FAILED)
     except KeyboardInterrupt:
         print(f"cnn-course {args.command}: interrupted. Run the same command again to resume.",

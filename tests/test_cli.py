@@ -92,6 +92,25 @@ def test_results_lists_an_interrupted_run_whose_history_is_damaged(tmp_path, cap
     assert "stopped" in out and "interrupted after epoch" in out and "mnist_net" in out
 
 
+@pytest.mark.parametrize("error, words", [
+    (OSError(28, "No space left on device", "/logs/run/summary.json"),
+     "No space left on device (/logs/run/summary.json). Nothing complete was replaced; free "
+     "the space or fix the folder, then run the same command again."),
+    (OSError("Connection refused"),
+     "Connection refused. Nothing complete was replaced; fix the cause, then run the same "
+     "command again.")])
+def test_a_system_error_is_one_line_whose_advice_fits_it(tmp_path, capsys, monkeypatch,
+                                                        error, words):
+    from cnn_course.study import results
+
+    def fails(logs_dir):
+        raise error
+
+    monkeypatch.setattr(results, "terminal_table", fails)
+    assert cli.main(["results", "--logs-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"cnn-course results: error: {words}\n"
+
+
 def test_verify_names_each_run_it_skips_and_why(tmp_path, capsys):
     write_run(tmp_path, "full_run", dataset="cifar10")
     summary = json.loads((tmp_path / "full_run" / "summary.json").read_text())
