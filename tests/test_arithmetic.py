@@ -127,3 +127,14 @@ def test_grayscale_of_uint8_rgb():
     image = np.zeros((2, 2, 3), np.uint8)
     image[..., 1] = 255
     np.testing.assert_allclose(ar.grayscale(image), 0.587)
+
+
+def test_a_stride_of_zero_is_refused_in_words():
+    with pytest.raises(ValueError, match="stride and dilation are at least 1; received 0"):
+        ar.conv_output_size(8, 3, stride=0)
+
+
+@pytest.mark.parametrize("k, padding", [(1, 0), (3, 1)])
+def test_layers_that_never_shrink_the_size_are_refused_instead_of_looping(k, padding):
+    with pytest.raises(ValueError, match="it never shrinks to 5"):
+        ar.layers_to_reach(8, k, 5, padding=padding)

@@ -73,6 +73,8 @@ def conv_output_size(n: int, k: int, stride: int = 1,
     `padding` is p on both sides, (p_L, p_R), "valid" (0) or "same" (Keras: ⌈n / s⌉). The one
     place this formula lives: the receptive-field engine and the custom layers ask it.
     """
+    if stride < 1 or dilation < 1:
+        raise ValueError(f"stride and dilation are at least 1; received {stride} and {dilation}.")
     if padding == "same":
         return -(-n // stride)
     left, right = (0, 0) if padding == "valid" else as_pair(padding, "padding")
@@ -89,7 +91,10 @@ def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int =
     """How many identical conv layers shrink size `n` to `target` (e.g. 224 → 4 with 5x5)."""
     count = 0
     while n > target:
-        n = conv_output_size(n, k, stride, padding)
+        n, before = conv_output_size(n, k, stride, padding), n
+        if n >= before:
+            raise ValueError(f"A {k}x{k} conv with stride {stride} and padding {padding} keeps "
+                             f"size {before} at {n}: it never shrinks to {target}.")
         count += 1
         if n < 1:
             raise ValueError(f"The size skips past {target}: it reaches {n} after {count}.")
