@@ -90,3 +90,13 @@ def test_rates_table_lists_each_class_against_the_rest():
     table = evaluation.rates_table(rates, ["cat", "dog"])
     assert "| cat | 2 | 50.00% | 100.00% | 100.00% |" in table
     assert "| dog | 2 | 100.00% | 50.00% | 66.67% |" in table
+
+
+@pytest.mark.parametrize("y_pred, words", [
+    (np.full((3, 10), 0.1), "y_true holds 3 labels but y_pred 30: pass one predicted class"),
+    (np.array([0, 1, 12]), "y_pred must hold classes 0 to 9; it holds int64 values from 0 to 12"),
+    (np.array([0.0, 1.0, 2.0]), "y_pred must hold classes 0 to 9; it holds float64 values")])
+def test_probabilities_or_classes_out_of_range_are_refused_in_words(y_pred, words):
+    for counted in (evaluation.confusion_matrix, evaluation.per_class_accuracy):
+        with pytest.raises(ValueError, match=words):
+            counted(np.array([[0], [1], [2]]), y_pred, 10)

@@ -19,10 +19,25 @@ def predict_classes(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return np.argmax(model.predict(x, batch_size=batch_size, verbose=0), axis=-1)
 
 
+def class_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both as flat arrays of classes, checked: one predicted class per example, each a whole
+    number from 0 to `num_classes - 1` (probabilities are refused, saying what to pass)."""
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true holds {len(y_true)} labels but y_pred {len(y_pred)}: pass one "
+                         f"predicted class per example (`predict_classes(model, x)`, or "
+                         f"`probabilities.argmax(axis=-1)`).")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.size and (not np.issubdtype(labels.dtype, np.integer)
+                            or labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} must hold classes 0 to {num_classes - 1}; it holds "
+                             f"{labels.dtype} values from {labels.min()} to {labels.max()}.")
+    return y_true, y_pred
+
+
 def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """Accuracy over the examples of each true class (NaN for a class with no example)."""
-    y_true = np.asarray(y_true).reshape(-1)
-    y_pred = np.asarray(y_pred).reshape(-1)
+    y_true, y_pred = class_labels(y_true, y_pred, num_classes)
     totals = np.bincount(y_true, minlength=num_classes)
     hits = np.bincount(y_true[y_true == y_pred], minlength=num_classes)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -48,8 +63,9 @@ def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """counts[true, predicted]."""
+    y_true, y_pred = class_labels(y_true, y_pred, num_classes)
     counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
+    np.add.at(counts, (y_true, y_pred), 1)
     return counts
 
 
