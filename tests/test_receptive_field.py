@@ -297,3 +297,17 @@ def test_keras_operations_on_tensors_have_geometry():
 def test_dilated_stack_grows_the_receptive_field_at_constant_parameters():
     model = chain((32, 32, 1), *[layers.Conv2D(1, 3, dilation_rate=rate) for rate in (1, 2, 4)])
     assert [row.rf[0] for row in rf.annotate(model)[1:]] == [3, 7, 15]
+
+
+class _Subclassed(keras.Model):
+    def call(self, inputs):
+        return inputs
+
+
+@pytest.mark.parametrize("model, error, words", [
+    ("vgg16", TypeError, "Expected a keras.Model; received str 'vgg16'"),
+    (lambda: keras.Sequential([keras.layers.Conv2D(4, 3)]), ValueError, "no known input shape"),
+    (lambda: _Subclassed(), ValueError, "is a subclassed model")])
+def test_what_has_no_layer_graph_is_refused_saying_what_to_pass(model, error, words):
+    with pytest.raises(error, match=words):
+        rf.summary(model() if callable(model) else model)

@@ -21,6 +21,9 @@ OPERATION_MODULES = ("keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.ops.c
 
 def functional_graph(model: keras.Model) -> keras.Model:
     """The Functional graph behind a model (a built Sequential's own functional graph)."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected a keras.Model; received {type(model).__name__} {model!r:.60}. "
+                        f"Build one first, e.g. `cnn_course.models.build(name)`.")
     if isinstance(model, keras.Sequential):
         graph = getattr(model, "_functional", None)
         if graph is None:
