@@ -39,13 +39,9 @@ LOGS_DIR_HELP = "the logs folder (default: $CNN_COURSE_LOGS_DIR, else the projec
 
 def _at_least_one(text: str) -> int:
     """An argparse type: a whole number of at least 1 (workers, seconds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+    if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,3 +55,8 @@ def test_the_receptive_field_registry_imports_neither_concepts_nor_models():
     imported = imported_modules(PACKAGE / "receptive_field" / "registry.py")
     assert not {module for module in imported
                 if area_of(module) in ("concepts", "models")}, imported
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(PACKAGE)))
+def test_each_module_stays_one_readable_file_of_at_most_400_lines(path):
+    assert len(path.read_text().splitlines()) <= 400, "split it by concept, or make it shorter"
