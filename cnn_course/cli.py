@@ -217,8 +217,8 @@ def _sweep(args: argparse.Namespace) -> int:
     defaults = notebooks.parameter_defaults(notebook)
     prefix = args.name or str(defaults.get("run_name") or notebook.stem)
     points = sweep.expand(grid, prefix)
+    sweep.check_points(notebook, points)  # one bad value: one line, nothing made or run
     logs_dir = logs_folder.choose_logs_dir(args.logs_dir, None)
-    sweep.check_points(notebook, points, logs_dir)  # one bad value: one line, nothing runs
     print(f"sweep: {len(points)} runs of {notebook.name} into {logs_dir}")
     result = sweep.run_sweep(notebook, points, logs_dir=logs_dir, workers=args.workers,
                              scheduler=args.scheduler, overwrite=args.overwrite, gpu=args.gpu)

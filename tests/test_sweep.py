@@ -53,18 +53,18 @@ def test_points_that_would_share_a_name_are_refused():
 
 def test_a_bad_point_is_refused_before_anything_runs(tmp_path):
     result = subprocess.run([*CLI, "sweep", "quickstart", "-p", "epochs", "1,0",
-                             "--logs-dir", str(tmp_path)], capture_output=True, text=True)
+                             "--logs-dir", str(tmp_path / "new")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Point quickstart-epochs0" in result.stderr and "epochs must be at least 1" in \
         result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # not even the logs folder was made
 
 
 @pytest.mark.parametrize("name, values", [("run_name", "a,b"), ("logs_dir", "elsewhere")])
-def test_where_runs_go_is_not_swept(tmp_path, name, values):
+def test_where_runs_go_is_not_swept(name, values):
     points = sweep.expand({name: sweep.parse_values(values)}, "quickstart")
     with pytest.raises(ValueError, match=f"-p {name} cannot be swept"):
-        sweep.check_points(QUICKSTART, points, tmp_path)
+        sweep.check_points(QUICKSTART, points)
 
 
 def test_a_scheduler_that_is_not_there_is_bad_input_and_nothing_runs(tmp_path, capsys):
@@ -74,6 +74,24 @@ def test_a_scheduler_that_is_not_there_is_bad_input_and_nothing_runs(tmp_path, c
                      "--logs-dir", str(tmp_path)]) == 2
     assert "--scheduler nonsense: no Dask scheduler answers there" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gpu_runs_on_a_machine_without_one_say_they_train_on_the_cpu(tmp_path, monkeypatch):
+    import distributed
+
+    class Stop(Exception):
+        pass
+
+    def no_cluster(**_):
+        raise Stop
+
+    monkeypatch.setattr(sweep, "gpu_count", lambda: 0)
+    monkeypatch.setattr(distributed, "LocalCluster", no_cluster)
+    said = []
+    with pytest.raises(Stop):
+        sweep.run_sweep(QUICKSTART, [sweep.Point("quickstart-seed0", {"seed": 0})],
+                        logs_dir=tmp_path, gpu=True, say=said.append)
+    assert said == ["note: --gpu, but nvidia-smi lists no GPU here: the runs train on the CPU"]
 
 
 def test_seed_groups_put_together_runs_that_differ_only_by_seed(tmp_path):

@@ -95,7 +95,7 @@ def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
     return points
 
 
-def check_points(notebook: Path, points: Sequence[Point], logs_dir: Path) -> None:
+def check_points(notebook: Path, points: Sequence[Point]) -> None:
     """Every point's parameters against the notebook's cell and rules, before anything runs:
     the first bad one raises (one line, naming the point)."""
     placed = sorted({name for point in points for name in point.parameters
@@ -203,14 +203,14 @@ class SweepResult:
                    for point in self.points)
 
 
-def default_workers() -> int:
-    """One worker per GPU when there are GPUs (nvidia-smi), else 1."""
+def gpu_count() -> int:
+    """The GPUs `nvidia-smi -L` lists here (0 without it): a local sweep's default workers."""
     try:
         listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
                                  timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
-        return 1
-    return max(1, sum(line.startswith("GPU ") for line in listing.splitlines()))
+        return 0
+    return sum(line.startswith("GPU ") for line in listing.splitlines())
 
 
 def run_sweep(
@@ -249,7 +249,10 @@ def run_sweep(
         return SweepResult(list(points), outcomes)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+        gpus = gpu_count()
+        if gpu and not gpus:
+            say("note: --gpu, but nvidia-smi lists no GPU here: the runs train on the CPU")
+        cluster = LocalCluster(n_workers=workers or max(1, gpus), threads_per_worker=1,
                                processes=True, host="127.0.0.1", dashboard_address=None,
                                resources={"GPU": 1} if gpu else None)
         client = Client(cluster)
