@@ -375,6 +375,8 @@ def _verify(args: argparse.Namespace) -> int:
         runs = [known[name] for name in args.runs if name in known]
     else:
         runs = [run for run in runs if run.complete]
+    if not runs and not unreadable:
+        print(f"No complete run in {args.logs_dir}/ to verify.")
     failures = 0
     for outcome in itertools.chain(unreadable.values(),
                                    (verify.verify_or_skip(run.folder) for run in runs)):

@@ -154,6 +154,18 @@ def test_verify_prints_each_run_as_it_is_verified(tmp_path, capsys, monkeypatch)
     assert printed_before == ["", "ok   first\n"]
 
 
+@pytest.mark.parametrize("command", ["results", "verify"])
+def test_a_logs_folder_that_is_a_file_is_bad_input(tmp_path, capsys, command):
+    (tmp_path / "logs").write_text("")
+    assert cli.main([command, "--logs-dir", str(tmp_path / "logs")]) == 2
+    assert "logs is a file; pass --logs-dir with a folder" in capsys.readouterr().err
+
+
+def test_verify_with_nothing_to_verify_says_so(tmp_path, capsys):
+    assert cli.main(["verify", "--logs-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"No complete run in {tmp_path}/ to verify.\n"
+
+
 def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
     write_run(tmp_path, "mnist_net")
     assert cli.main(["verify", "no-such-run", "--logs-dir", str(tmp_path)]) == 2

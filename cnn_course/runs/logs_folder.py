@@ -34,6 +34,12 @@ def resolve_logs_dir(logs_dir: str | os.PathLike | None = None) -> Path:
     return (root / "logs") if root else Path("logs").resolve()
 
 
+def _not_a_file(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise RunError(f"The logs folder {path} is a file; pass --logs-dir with a folder.")
+    return path
+
+
 def choose_logs_dir(option: str | os.PathLike | None, parameter: object = None) -> Path:
     """The logs folder from `--logs-dir` or `-p logs_dir` (they must agree), else the default;
     created if missing, and refused with one line when it cannot hold runs."""
@@ -42,9 +48,7 @@ def choose_logs_dir(option: str | os.PathLike | None, parameter: object = None) 
     if len(chosen) == 2 and chosen[0] != chosen[1]:
         raise RunError(
             f"--logs-dir {option} and -p logs_dir {parameter} name different folders; give one.")
-    path = resolve_logs_dir(chosen[0] if chosen else None)
-    if path.exists() and not path.is_dir():
-        raise RunError(f"The logs folder {path} is a file; pass --logs-dir with a folder.")
+    path = _not_a_file(resolve_logs_dir(chosen[0] if chosen else None))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -108,7 +112,7 @@ class LoggedRuns:
 def load(logs_dir: str | os.PathLike | None = None) -> LoggedRuns:
     """The runs of `logs_dir` (by the one rule), each record read once; staging folders and
     folders that hold no run are not listed."""
-    logs_dir = resolve_logs_dir(logs_dir)
+    logs_dir = _not_a_file(resolve_logs_dir(logs_dir))
     runs, unreadable = [], {}
     folders = sorted(logs_dir.iterdir()) if logs_dir.is_dir() else []
     for folder in folders:
