@@ -110,6 +110,9 @@ def image_grid(
     size: float = 1.4,
 ) -> Figure:
     """Images (N,H,W) or (N,H,W,C) in a grid, each with an optional title."""
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"image_grid got {len(images)} images but {len(titles)} titles; give "
+                         f"one title per image, or none.")
     count = max(len(images), 1)
     rows = int(np.ceil(count / columns))
     figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15))

@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from cnn_course import plots  # noqa: E402
 
@@ -19,3 +20,8 @@ def test_grids_have_one_panel_per_image_or_filter():
     figure = plots.image_grid(np.zeros((5, 8, 8), np.uint8), ["a"] * 5, columns=4)
     assert len(figure.axes) == 8
     assert len(plots.kernel_grid(np.random.rand(3, 3, 1, 6), columns=3).axes) == 6
+
+
+def test_an_image_grid_with_a_title_missing_says_so():
+    with pytest.raises(ValueError, match="got 4 images but 1 titles"):
+        plots.image_grid(np.zeros((4, 28, 28), np.uint8), ["a"])
