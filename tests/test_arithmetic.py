@@ -129,9 +129,11 @@ def test_grayscale_of_uint8_rgb():
     np.testing.assert_allclose(ar.grayscale(image), 0.587)
 
 
-def test_a_stride_of_zero_is_refused_in_words():
-    with pytest.raises(ValueError, match="stride and dilation are at least 1; received 0"):
-        ar.conv_output_size(8, 3, stride=0)
+@pytest.mark.parametrize("k, stride, received", [(3, 0, "3, 0, 1"), (0, 1, "0, 1, 1")])
+def test_a_window_or_stride_of_zero_is_refused_in_words(k, stride, received):
+    with pytest.raises(ValueError, match=f"k, stride and dilation are at least 1; received "
+                                         f"{received}"):
+        ar.conv_output_size(8, k, stride=stride)
 
 
 @pytest.mark.parametrize("k, padding", [(1, 0), (3, 1)])

@@ -73,8 +73,9 @@ def conv_output_size(n: int, k: int, stride: int = 1,
     `padding` is p on both sides, (p_L, p_R), "valid" (0) or "same" (Keras: ⌈n / s⌉). The one
     place this formula lives: the receptive-field engine and the custom layers ask it.
     """
-    if stride < 1 or dilation < 1:
-        raise ValueError(f"stride and dilation are at least 1; received {stride} and {dilation}.")
+    if min(k, stride, dilation) < 1:
+        raise ValueError(f"k, stride and dilation are at least 1; received {k}, {stride}, "
+                         f"{dilation}.")
     if padding == "same":
         return -(-n // stride)
     left, right = (0, 0) if padding == "valid" else as_pair(padding, "padding")
