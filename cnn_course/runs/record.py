@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cnn_course.runs import parameters as declared
-from cnn_course.runs.run_files import SUMMARY_FILE, atomic_write_text
+from cnn_course.runs.run_files import SUMMARY_FILE, atomic_write_text, restore_advice
 
 SCHEMA_VERSION = 2
 RUNNING, INTERRUPTED, FAILED, COMPLETE = "running", "interrupted", "failed", "complete"
@@ -228,9 +228,7 @@ def write(run_dir: str | os.PathLike, record: RunRecord) -> None:
 
 
 def _unreadable(path: Path, problem: str) -> typing.NoReturn:
-    raise UnreadableRecordError(
-        f"{path} cannot be read ({problem}). Restore it (`git checkout -- {path}` for a "
-        f"committed run) or move the run folder out of the logs folder.")
+    raise UnreadableRecordError(f"{path} cannot be read ({problem}). {restore_advice(path)}")
 
 
 def _section(name: str, value):

@@ -79,9 +79,14 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
         return [{key: (int(value) if key == "epoch" else _number(value))
                  for key, value in row.items()} for row in rows]
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path} holds a value that is not a number ({error}); restore it "
-                         f"(`git checkout -- {path}` for a committed run) or move the run "
-                         f"folder out of the logs folder.") from None
+        raise ValueError(f"{path} holds a value that is not a number ({error}). "
+                         f"{restore_advice(path)}") from None
+
+
+def restore_advice(path: Path) -> str:
+    """What to do with a run file that cannot be read: said for a summary and a history alike."""
+    return (f"Restore it (`git checkout -- {path}` for a committed run) or move the run folder "
+            f"out of the logs folder.")
 
 
 def history_csv(rows: Sequence[Mapping[str, float]]) -> str:

@@ -249,7 +249,7 @@ def run_sweep(
         return SweepResult(list(points), outcomes)
     cluster = None
     if scheduler is None:
-        gpus = gpu_count()
+        gpus = gpu_count() if gpu or workers is None else None  # nvidia-smi only if asked
         if gpu and not gpus:
             say("note: --gpu, but nvidia-smi lists no GPU here: the runs train on the CPU")
         cluster = LocalCluster(n_workers=workers or max(1, gpus), threads_per_worker=1,
