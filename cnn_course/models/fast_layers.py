@@ -117,7 +117,6 @@ class FastRandomTranslation(keras.layers.RandomTranslation):
                 and interpolation == "bilinear" and self.fill_mode == "constant"
                 and self.data_format == "channels_last" and len(inputs.shape) == 4):
             return super()._translate_inputs(inputs, transformation, interpolation)
-        numpy = self.backend.numpy
         height, width = inputs.shape[1], inputs.shape[2]
         translations = transformation["translations"]  # (batch, [dx, dy]) in pixels
         rows = translation_matrices(translations[:, 1], height, self.backend)
