@@ -27,8 +27,9 @@ import time
 from cnn_course import environment
 
 FULL_EPOCH_STEPS = 391  # ceil(50000 / 128): one epoch of the full training set
-# Each setting: the environment of its process and whether its BatchNorm and Dropout layers
-# are Keras' own ("keras": the code before docs/speed.md) or the course's fast layers.
+# Each setting: the environment of its process, whether its BatchNorm and Dropout layers are
+# Keras' own ("keras": the code before docs/speed.md) or the course's fast layers, and a Keras
+# dtype policy when not float32 (the notebooks' `precision` parameter).
 COURSE_ENVIRONMENT = environment.FAST_CPU_ENVIRONMENT  # what every run starts with
 SETTINGS = {
     "keras layers (before)": ({}, "keras"),
@@ -45,10 +46,13 @@ SETTINGS = {
                                            "fast"),
     "course defaults, 4 intra-op threads": (
         {**COURSE_ENVIRONMENT, "TF_NUM_INTRAOP_THREADS": "4"}, "fast"),
+    # bfloat16 convolutions: this CPU has AVX-512 BF16, which oneDNN uses.
+    "course defaults, mixed_bfloat16": (COURSE_ENVIRONMENT, "fast", "mixed_bfloat16"),
 }
 
 
-def child(model_name: str, layers: str, steps: int, epochs: int, profile: str | None) -> None:
+def child(model_name: str, layers: str, steps: int, epochs: int, profile: str | None,
+          precision: str = "float32") -> None:
     import keras
 
     from cnn_course import data, models
@@ -58,6 +62,7 @@ def child(model_name: str, layers: str, steps: int, epochs: int, profile: str | 
     if layers == "keras":  # the builders' fast layers swapped back for Keras' own
         fast_layers.FusedBatchNormalization.call = keras.layers.BatchNormalization.call
         fast_layers.FastDropout.call = keras.layers.Dropout.call
+    keras.config.set_dtype_policy(precision)
     environment.set_seed(0)  # deterministic ops, as every logged run
     (x, y), _ = data.load("cifar10")
     x, y = x[: steps * 128], y[: steps * 128]
@@ -122,10 +127,10 @@ def print_profile_split(folder: str) -> None:
 
 
 def measure(model_name: str, setting: str, steps: int, epochs: int) -> float:
-    variables, layers = SETTINGS[setting]
+    variables, layers, *precision = SETTINGS[setting]
     result = subprocess.run(
         [sys.executable, __file__, "--child", model_name, "--layers", layers,
-         "--steps", str(steps), "--epochs", str(epochs)],
+         "--steps", str(steps), "--epochs", str(epochs), "--precision", *(precision or ["float32"])],
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **variables},
         capture_output=True, text=True, check=True)
     return min(json.loads(result.stdout.strip().splitlines()[-1])["seconds_per_epoch"])
@@ -142,11 +147,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="short epochs (the first excluded)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--layers", default="fast", help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="float32", help=argparse.SUPPRESS)
     parser.add_argument("--profile", metavar="MODEL",
                         help="profile 10 steps of MODEL into logs-profile/ (TensorBoard)")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.layers, args.steps, args.epochs, None)
+        child(args.child, args.layers, args.steps, args.epochs, None, args.precision)
         return
     if args.profile:
         child(args.profile, args.layers, args.steps, 2, "logs-profile")

@@ -140,3 +140,18 @@ def test_a_window_or_stride_of_zero_is_refused_in_words(k, stride, received):
 def test_layers_that_never_shrink_the_size_are_refused_instead_of_looping(k, padding):
     with pytest.raises(ValueError, match="it never shrinks to 5"):
         ar.layers_to_reach(8, k, 5, padding=padding)
+
+
+def test_a_window_larger_than_the_padded_input_is_refused_instead_of_a_negative_size():
+    with pytest.raises(ValueError, match="A window of 5 .* size of 3 padded by 0 and 0: the "
+                                         "output would be -1 wide"):
+        ar.conv_output_size(3, 5)
+    assert ar.conv_output_size(3, 5, padding=1) == 1
+
+
+@pytest.mark.parametrize("k, stride", [(3, 0), (0, 2)])
+def test_transposed_sizes_refuse_a_kernel_or_stride_of_zero(k, stride):
+    with pytest.raises(ValueError, match=f"received {k}, {stride}"):
+        ar.transposed_output_size(4, k, stride)
+    with pytest.raises(ValueError, match=f"received {k}, {stride}"):
+        ar.transposed_overlap_counts(4, k, stride)

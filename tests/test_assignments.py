@@ -245,3 +245,35 @@ def test_check_command_prints_the_rules_and_exits_by_them(cohort):
     outcomes = json.loads(result.stdout)
     assert {o["rule_id"] for o in outcomes} == {rule.rule_id for rule in cifar10.RULES}
     assert result.returncode == 1  # the fake base's own model does not reproduce its score
+
+
+def test_a_graded_zip_names_its_own_paths_without_the_temporary_folder_or_logs_advice(
+        tmp_path, cohort):
+    logs, runs = cohort
+    archive = assignments.submit([runs["good"], logs / "cifar10_base"], tmp_path / "erin.zip")
+    cut = tmp_path / "frank.zip"  # the same, its model cut short
+    with zipfile.ZipFile(archive) as original, zipfile.ZipFile(cut, "w") as copy:
+        for member in original.infolist():
+            payload = original.read(member)
+            copy.writestr(member, payload[:2000] if member.filename == "good/model.keras" else
+                          payload)
+    garbled = tmp_path / "grace.zip"  # a lone run at the zip's root, its summary garbled
+    with zipfile.ZipFile(garbled, "w") as zipped:
+        zipped.writestr("summary.json", '{"schema": 2, "x":')
+    rows = assignments.grade([cut, garbled], "cifar10", tmp_path / "grades.csv",
+                             say=lambda _: None)
+    assert ("good: model.keras is not a .keras file (a zip archive): it is damaged, cut short"
+            in rows[0]["reason"])
+    assert rows[1]["reason"].startswith("broken submission: grace/summary.json cannot be read "
+                                        "(Expecting value")
+    for row in rows:
+        assert "cnn-course-grade-" not in row["reason"] and "Restore it" not in row["reason"]
+
+
+def test_a_run_whose_summary_names_no_data_set_is_refused_in_words(tmp_path, cohort):
+    _, runs = cohort
+    shutil.copytree(runs["good"], tmp_path / "nameless")
+    written = record.read(tmp_path / "nameless")
+    record.write(tmp_path / "nameless", written.replace(data={"dataset": None}))
+    with pytest.raises(ValueError, match="names no data set .* so no assignment can grade it"):
+        assignments.check_run(tmp_path / "nameless")

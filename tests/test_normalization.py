@@ -49,6 +49,7 @@ def test_local_response_norm_by_hand():
     assert norm.local_response_norm(x)[0, 0, 0, 0] == pytest.approx(expected_edge)
 
 
-def test_group_norm_refuses_groups_that_do_not_divide_channels():
-    with pytest.raises(ValueError, match="groups=3 must divide the 8 channels"):
-        norm.group_norm(X, 3)
+@pytest.mark.parametrize("groups", [3, 0, -2])
+def test_group_norm_refuses_groups_that_do_not_divide_channels(groups):
+    with pytest.raises(ValueError, match=f"groups={groups} must divide the 8 channels"):
+        norm.group_norm(X, groups)

@@ -37,8 +37,8 @@ class RunEvidence:
         ('"params": "95k"') fails with words instead of stopping a grading with a TypeError."""
         try:
             record = self.run.record()
-        except UnreadableRecordError as error:
-            raise EvidenceError(str(error)) from None
+        except UnreadableRecordError as error:  # someone else's run: no advice to restore it
+            raise EvidenceError(f"{error.path} cannot be read ({error.problem}).") from None
         if record is None:
             raise EvidenceError(f"{self.path} holds no summary.json: it is not a run folder.")
         return record

@@ -46,6 +46,9 @@ def infer_assignment(record) -> str:
     for name, module in ASSIGNMENTS.items():
         if dataset == name:
             return name
+    if dataset is None:
+        raise ValueError("The run's summary.json names no data set (every run a course notebook "
+                         "logs does), so no assignment can grade it.")
     raise ValueError(f"Cannot tell which assignment a run on {dataset!r} belongs to; pass "
                      f"--assignment {'|'.join(ASSIGNMENTS)}.")
 
@@ -139,14 +142,15 @@ def _safe_extract(archive: Path, target: Path) -> None:
 
 
 def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
-    """One CSV row: the submission's name, a status per rule, the total and a reason."""
+    """One CSV row: the submission's name, a status per rule, the total and a reason (its
+    paths inside a zip as the zip names them: `name/summary.json`)."""
     module = _module(assignment)
     row = {"submission": submission.stem if submission.suffix == ".zip" else submission.name}
     with tempfile.TemporaryDirectory(prefix="cnn-course-grade-") as scratch:
         try:
             folder = submission
             if submission.suffix == ".zip":
-                folder = Path(scratch) / "unpacked"
+                folder = Path(scratch) / row["submission"]
                 folder.mkdir()
                 try:
                     _safe_extract(submission, folder)
@@ -175,6 +179,7 @@ def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
             row.update({rule.rule_id: FAIL for rule in module.RULES})
             row["total"] = f"0/{len(module.RULES)}"
             row["reason"] = f"broken submission: {' '.join(str(error).split())[:300]}"
+        row["reason"] = row["reason"].replace(f"{scratch}{os.sep}", "")
     return row
 
 

@@ -79,12 +79,19 @@ def conv_output_size(n: int, k: int, stride: int = 1,
     if padding == "same":
         return -(-n // stride)
     left, right = (0, 0) if padding == "valid" else as_pair(padding, "padding")
-    return (n + left + right - dilation * (k - 1) - 1) // stride + 1
+    size = (n + left + right - dilation * (k - 1) - 1) // stride + 1
+    if size < 1:
+        raise ValueError(f"A window of {k} (dilation {dilation}) does not fit in a size of {n} "
+                         f"padded by {left} and {right}: the output would be {size} wide. Pad "
+                         f"more, or use a smaller window.")
+    return size
 
 
 def transposed_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
                            output_padding: int = 0) -> int:
     """(n − 1)·s + k − 2p + output_padding: the inverse of `conv_output_size`'s shape map."""
+    if min(k, stride) < 1:
+        raise ValueError(f"k and stride are at least 1; received {k}, {stride}.")
     return (n - 1) * stride + k - 2 * padding + output_padding
 
 
@@ -97,8 +104,6 @@ def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int =
             raise ValueError(f"A {k}x{k} conv with stride {stride} and padding {padding} keeps "
                              f"size {before} at {n}: it never shrinks to {target}.")
         count += 1
-        if n < 1:
-            raise ValueError(f"The size skips past {target}: it reaches {n} after {count}.")
     return count
 
 
@@ -184,7 +189,7 @@ def transposed_overlap_counts(size: int, kernel: int, stride: int) -> np.ndarray
     """How many input positions write to each output pixel of a transposed conv ('valid'):
     with kernel 3 and stride 2 the counts alternate 1, 2, 1, 2 along each axis, which is the
     checkerboard artifact (Odena et al. 2016); kernel 4, stride 2 overlaps evenly."""
-    out = (size - 1) * stride + kernel
+    out = transposed_output_size(size, kernel, stride)
     counts = np.zeros((out, out), int)
     for i in range(size):
         for j in range(size):

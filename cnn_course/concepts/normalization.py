@@ -46,7 +46,7 @@ def group_norm(x, groups: int, gamma=None, beta=None, epsilon: float = 1e-3) -> 
     """Statistics over (H, W, C/groups): groups=1 is layer norm, groups=C instance norm."""
     x = np.asarray(x, float)
     n, h, w, c = x.shape
-    if c % groups:
+    if groups < 1 or c % groups:
         raise ValueError(f"groups={groups} must divide the {c} channels")
     grouped = x.reshape(n, h, w, groups, c // groups)
     y = _normalize(grouped, (1, 2, 4), epsilon).reshape(n, h, w, c)

@@ -38,6 +38,9 @@ def load_untrusted(path: str | os.PathLike) -> keras.Model:
     """Loads a `.keras` file someone else made (a submission, a run to verify): in Keras' safe
     mode, uncompiled, so a Lambda layer's code is refused, never run. Either failure is a
     `ValueError` naming the file and what was wrong."""
+    if Path(path).suffix == ".keras" and Path(path).is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{Path(path).name} is not a .keras file (a zip archive): it is "
+                         f"damaged, cut short, or was not saved by Keras.")
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # noqa: BLE001 - any refusal or damage is the file's

@@ -30,6 +30,13 @@ class UnreadableRecordError(ValueError):
     """A `summary.json` that is not a run's record (a merge conflict, a disk that filled up, a
     hand edit); the message names the file, what is wrong and what to do."""
 
+    def __init__(self, path: Path, problem: str):
+        super().__init__(path, problem)  # the arguments, so that it pickles (Dask workers)
+        self.path, self.problem = Path(path), problem
+
+    def __str__(self) -> str:
+        return f"{self.path} cannot be read ({self.problem}). {restore_advice(self.path)}"
+
 
 @dataclasses.dataclass(frozen=True)
 class Model:
@@ -228,7 +235,7 @@ def write(run_dir: str | os.PathLike, record: RunRecord) -> None:
 
 
 def _unreadable(path: Path, problem: str) -> typing.NoReturn:
-    raise UnreadableRecordError(f"{path} cannot be read ({problem}). {restore_advice(path)}")
+    raise UnreadableRecordError(path, problem)
 
 
 def _section(name: str, value):
