@@ -117,8 +117,8 @@ def table(model_or_costs: keras.Model | Sequence[LayerCost], skip_free: bool = T
           format: str = "text") -> str:
     """Per-layer weights, biases, normalization parameters, MACs and FLOPs, plus the total.
     `skip_free` leaves out layers with neither parameters nor MACs (activations, pooling)."""
-    costs = (layer_costs(model_or_costs) if isinstance(model_or_costs, keras.Model)
-             else list(model_or_costs))
+    costs = (list(model_or_costs) if isinstance(model_or_costs, (list, tuple))
+             else layer_costs(model_or_costs))  # anything else is a model, or refused there
     shown = [cost for cost in costs if not skip_free or cost.params or cost.macs]
     header = ("layer", "output", "weights", "biases", "norm", "params", "MACs", "FLOPs")
     rows = [(cost.layer, "x".join(str(size) for size in cost.output_shape[1:]),

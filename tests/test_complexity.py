@@ -107,3 +107,8 @@ def test_shared_layer_costs_macs_per_call_and_params_once():
     total = complexity.totals(costs)
     assert total.params == model.count_params() == 3 * 3 * 4 * 4 + 4
     assert total.macs == 2 * 8 * 8 * 3 * 3 * 4 * 4
+
+
+def test_a_table_of_a_model_name_says_to_build_the_model():
+    with pytest.raises(TypeError, match="Expected a keras.Model; received str 'mnist_net'"):
+        complexity.table("mnist_net")

@@ -100,3 +100,14 @@ def test_probabilities_or_classes_out_of_range_are_refused_in_words(y_pred, word
     for counted in (evaluation.confusion_matrix, evaluation.per_class_accuracy):
         with pytest.raises(ValueError, match=words):
             counted(np.array([[0], [1], [2]]), y_pred, 10)
+
+
+def test_roc_curve_refuses_unequal_labels_and_scores_instead_of_returning_nan():
+    with pytest.raises(ValueError, match="one score per example; received 2 labels and 1 scores"):
+        evaluation.roc_curve([0, 1], [0.5])
+
+
+@pytest.mark.parametrize("positive", [3, -1])
+def test_one_vs_rest_refuses_a_class_outside_the_matrix(positive):
+    with pytest.raises(ValueError, match=f"class from 0 to 2; received {positive}"):
+        evaluation.one_vs_rest(np.eye(3, dtype=int), positive)

@@ -53,3 +53,9 @@ def test_local_response_norm_by_hand():
 def test_group_norm_refuses_groups_that_do_not_divide_channels(groups):
     with pytest.raises(ValueError, match=f"groups={groups} must divide the 8 channels"):
         norm.group_norm(X, groups)
+
+
+@pytest.mark.parametrize("depth", [0, 4])
+def test_local_response_norm_refuses_a_window_that_is_not_centred(depth):
+    with pytest.raises(ValueError, match=f"odd number of channels .* received {depth}"):
+        norm.local_response_norm(np.ones((1, 1, 1, 8)), depth=depth)

@@ -118,6 +118,8 @@ LECTURE_EXAMPLE = BinaryRates(true_positives=500, false_positives=100, false_neg
 def one_vs_rest(counts: np.ndarray, positive: int) -> BinaryRates:
     """Class `positive` against all the others, from a multi-class confusion matrix."""
     counts = np.asarray(counts)
+    if not 0 <= positive < len(counts):
+        raise ValueError(f"positive is a class from 0 to {len(counts) - 1}; received {positive}.")
     true_positives = int(counts[positive, positive])
     false_negatives = int(counts[positive].sum()) - true_positives
     false_positives = int(counts[:, positive].sum()) - true_positives
@@ -149,6 +151,9 @@ def roc_curve(is_positive: np.ndarray, scores: np.ndarray
     threshold +inf and ends at (1, 1)."""
     is_positive = np.asarray(is_positive).reshape(-1).astype(bool)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if is_positive.size != scores.size:
+        raise ValueError(f"roc_curve takes one score per example; received {is_positive.size} "
+                         f"labels and {scores.size} scores.")
     if is_positive.all() or not is_positive.any():
         raise ValueError("roc_curve needs both positive and negative examples; received "
                          f"{int(is_positive.sum())} positives of {is_positive.size}.")

@@ -57,6 +57,9 @@ def local_response_norm(x, depth: int = 5, k: float = 2.0, alpha: float = 1e-4,
                         beta: float = 0.75) -> np.ndarray:
     """Krizhevsky et al. (2012): b_c = a_c / (k + α Σ a_j²)^β over the `depth` channels
     centred on c (AlexNet: k=2, n=5, α=1e-4, β=0.75)."""
+    if depth < 1 or depth % 2 == 0:
+        raise ValueError(f"depth is an odd number of channels (a window centred on each); "
+                         f"received {depth}.")
     x = np.asarray(x, float)
     half = depth // 2
     squared = np.pad(x**2, ((0, 0),) * (x.ndim - 1) + ((half, half),))
