@@ -92,6 +92,16 @@ def spec(name: str) -> DatasetSpec:
     return SPECS[name]
 
 
+def check_fits(name: object, like: str) -> None:
+    """Refuses a dataset whose images are not the shape of `like`'s: a notebook's model is
+    built for the images of its default dataset."""
+    shape = spec(like).image_shape
+    fitting = sorted(other for other, item in SPECS.items() if item.image_shape == shape)
+    if name not in fitting:
+        raise ValueError(f"{name!r} is not a dataset of {'x'.join(map(str, shape))} images like "
+                         f"{like!r}, which the notebook's model takes; choose one of {fitting}.")
+
+
 def title(name: str) -> str:
     """How a dataset is named in the README and plots ('CIFAR-10'); an unknown name as is."""
     return SPECS[name].title if name in SPECS else name

@@ -133,3 +133,18 @@ def test_a_model_variant_of_the_notebooks_dataset_passes():
     notebook = notebooks.resolve("classic_architectures")
     checked = parameters.check_parameters(notebook, {"model_variant": "alexnet"})
     assert checked == {"model_variant": "alexnet"}
+
+
+@pytest.mark.parametrize("dataset, message", [
+    ("cifar10", r"'cifar10' is not a dataset of 28x28 images like 'mnist', which the notebook's "
+                r"model takes; choose one of \['fashion_mnist', 'mnist'\]"),
+    ("cifar100", "'cifar100' is not a dataset of 28x28 images")])
+def test_a_dataset_the_notebooks_model_does_not_take_is_refused_before_the_kernel(dataset,
+                                                                                   message):
+    notebook = notebooks.resolve("quickstart")
+    with pytest.raises(parameters.NotebookParameterError, match=f"Parameter 'dataset' of "
+                                                               f"notebook 00_quickstart.ipynb: "
+                                                               f"{message}"):
+        parameters.check_parameters(notebook, {"dataset": dataset})
+    assert parameters.check_parameters(notebook, {"dataset": "fashion_mnist"}) == {
+        "dataset": "fashion_mnist"}

@@ -60,8 +60,6 @@ def choose_logs_dir(option: str | os.PathLike | None, parameter: object = None) 
     return path
 
 
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class Run:
     """One run as a command sees it: its folder, its record and its state, read once."""

@@ -47,7 +47,6 @@ class RunFailedError(RuntimeError):
     """The notebook raised; the run is recorded as failed and its executed notebook kept."""
 
 
-
 @dataclasses.dataclass(frozen=True)
 class CheckedInputs:
     """A run's input after the checks that need no run state: the notebook, its checked

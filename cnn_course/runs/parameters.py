@@ -55,7 +55,9 @@ def check_parameters(
         checked[name] = _coerce(specs[name], value, notebook_path)
         try:
             check_argument(name, checked[name])
-        except RunError as error:
+            if name == "dataset" and specs[name].default in data.SPECS:  # the model's images
+                data.check_fits(checked[name], specs[name].default)
+        except ValueError as error:
             raise NotebookParameterError(
                 f"Parameter {name!r} of notebook {Path(notebook_path).name}: {error}") from None
     if "model_variant" in checked and "model_variant" in specs:
@@ -105,7 +107,6 @@ def _coerce(spec: notebooks.Parameter, value: object, notebook_path) -> object:
         f"{spec.type_name} (default {spec.default!r}); received {value!r} of type "
         f"{type(value).__name__}."
     )
-
 
 
 # --- Each training parameter, declared once -------------------------------------------------------

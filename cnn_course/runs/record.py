@@ -28,14 +28,8 @@ RUNNING, INTERRUPTED, FAILED, COMPLETE = "running", "interrupted", "failed", "co
 
 class UnreadableRecordError(ValueError):
     """A `summary.json` that is not a run's record (a merge conflict, a disk that filled up, a
-    hand edit); the message names the file, what is wrong and what to do."""
-
-    def __init__(self, path: Path, problem: str):
-        super().__init__(path, problem)  # the arguments, so that it pickles (Dask workers)
-        self.path, self.problem = Path(path), problem
-
-    def __str__(self) -> str:
-        return f"{self.path} cannot be read ({self.problem}). {restore_advice(self.path)}"
+    hand edit); the message names the file, what is wrong and what to do (`path` and
+    `problem` alone: for a file someone else made, which the reader cannot restore)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,7 +229,9 @@ def write(run_dir: str | os.PathLike, record: RunRecord) -> None:
 
 
 def _unreadable(path: Path, problem: str) -> typing.NoReturn:
-    raise UnreadableRecordError(path, problem)
+    error = UnreadableRecordError(f"{path} cannot be read ({problem}). {restore_advice(path)}")
+    error.path, error.problem = path, problem
+    raise error
 
 
 def _section(name: str, value):
