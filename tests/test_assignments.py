@@ -277,3 +277,15 @@ def test_a_run_whose_summary_names_no_data_set_is_refused_in_words(tmp_path, coh
     record.write(tmp_path / "nameless", written.replace(data={"dataset": None}))
     with pytest.raises(ValueError, match="names no data set .* so no assignment can grade it"):
         assignments.check_run(tmp_path / "nameless")
+
+
+def test_a_base_that_is_not_the_base_network_is_refused_before_any_rule(tmp_path, cohort):
+    logs, runs = cohort
+    with pytest.raises(ValueError, match=r"The base run .*no_dropout is student on cifar10, not "
+                                         r"the base network \(cifar10_base_net on cifar10\)"):
+        assignments.check_run(runs["good"], base=runs["no_dropout"])
+    with pytest.raises(ValueError, match="The base run: .*missing holds no summary.json"):
+        assignments.check_run(runs["good"], base=tmp_path / "missing")
+    outcomes = {o.rule_id: o for o in assignments.check_run(runs["good"],
+                                                            base=logs / "cifar10_base")}
+    assert outcomes["base.epochs"].status == "pass"

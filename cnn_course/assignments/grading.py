@@ -79,11 +79,25 @@ def check_run(run_dir: str | os.PathLike, assignment: str | None = None,
                          f"assignment does not grade; give a {assignment} run, or leave out "
                          f"--assignment to check it against its own.")
     if assignment == cifar10.NAME and "student" in roles:
-        roles["base"] = RunEvidence(Path(base)) if base else _sibling_base(run.path)
+        roles["base"] = _given_base(Path(base)) if base else _sibling_base(run.path)
         if roles["base"] is None:
             del roles["base"]
     submission = Submission(roles, data_dir)
     return [rule.apply(submission) for rule in module.RULES if rule.role in roles]
+
+
+def _given_base(path: Path) -> RunEvidence:
+    """The base run a user named, refused before any rule runs unless it is the base network's
+    (a student or an MNIST run compared as the base said nothing true)."""
+    base = RunEvidence(path)
+    try:
+        if cifar10.roles([base]).get("base"):
+            return base
+    except EvidenceError as error:
+        raise ValueError(f"The base run: {error}") from None
+    raise ValueError(f"The base run {path} is {base.record.model.name} on "
+                     f"{base.record.data.dataset}, not the base network ({cifar10.BASE_MODEL} on "
+                     f"cifar10); give the base network's run folder.")
 
 
 def _sibling_base(run_path: Path) -> RunEvidence | None:
