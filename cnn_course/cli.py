@@ -29,8 +29,7 @@ from pathlib import Path
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 # papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
 PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
-                     "Executing Cell", "<Figure size",
-                     "Ending Cell", "Black is not installed")
+                     "Executing Cell", "<Figure size", "Ending Cell", "Black is not installed")
 
 
 # Every command finds the logs folder by one rule (`logs_folder.resolve_logs_dir`).
@@ -42,6 +41,17 @@ def _at_least_one(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return int(text)
+
+
+class _EachNameOnce(argparse.Action):
+    """`-p NAME VALUE`, appended, each name once (a second would silently replace the first)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        pairs = getattr(namespace, self.dest) or []
+        if any(name == values[0] for name, _ in pairs):
+            parser.error(f"-p {values[0]} is given twice; give each parameter once (a sweep's "
+                         f"values as one list: -p {values[0]} V1,V2)")
+        setattr(namespace, self.dest, [*pairs, values])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("-f", "--parameters-file", type=Path,
                       help="YAML file of name: value (lists and dicts go here; a sweep also "
                            "takes name: [values])")
+    runs.add_argument("-p", "--parameter", nargs=2, action=_EachNameOnce, default=[],
+                      metavar=("NAME", "VALUE"), help="set a parameter (`cnn-course list` shows "
+                      "them); a sweep's VALUE is V1,V2,... or an integer range FIRST..LAST")
     runs.add_argument("--logs-dir", type=Path, default=None, help=LOGS_DIR_HELP)
     runs.add_argument("--overwrite", action="store_true",
                       help="replace a complete run of the same name (kept until the new one "
@@ -74,9 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[runs], help="execute a notebook with papermill into logs/<run_name>/",
         description="Execute a notebook as a logged run. An interrupted run resumes when the "
                     "same command is run again; a complete run is kept unless --overwrite.")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                     metavar=("NAME", "VALUE"),
-                     help="set a parameter (repeatable); `cnn-course list` shows them")
     run.add_argument("--restart", action="store_true",
                      help="start an interrupted or failed run over (deletes its checkpoint)")
     run.add_argument("--timeout", type=_at_least_one, default=None,
@@ -89,9 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a parameter grid as one logged run each, on a local "
                     "Dask cluster or an existing one. Complete runs are skipped; run the same "
                     "command again to finish an interrupted sweep.")
-    sweep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                       metavar=("NAME", "VALUES"),
-                       help="comma-separated values or an integer range FIRST..LAST")
     sweep.add_argument("--workers", type=_at_least_one, default=None,
                        help="local workers (default: one per GPU, else 1)")
     sweep.add_argument("--scheduler", default=None,
@@ -265,7 +272,6 @@ def _check(args: argparse.Namespace) -> int:
     import json
 
     from cnn_course import assignments
-
     from cnn_course.runs.run_files import SUMMARY_FILE
 
     if not (args.run_dir / SUMMARY_FILE).is_file():
@@ -338,17 +344,11 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _logs_dir(args: argparse.Namespace) -> Path:
-    """The logs folder a command reads, by the rule every command shares (`logs_folder`)."""
-    from cnn_course.runs import logs_folder
-
-    return logs_folder.resolve_logs_dir(args.logs_dir)
-
-
 def _results(args: argparse.Namespace) -> int:
+    from cnn_course.runs import logs_folder
     from cnn_course.study import results
 
-    print(results.terminal_table(_logs_dir(args)))
+    print(results.terminal_table(logs_folder.resolve_logs_dir(args.logs_dir)))
     return 0
 
 
@@ -356,7 +356,7 @@ def _verify(args: argparse.Namespace) -> int:
     from cnn_course.runs import logs_folder
     from cnn_course.study import verify
 
-    args.logs_dir = _logs_dir(args)
+    args.logs_dir = logs_folder.resolve_logs_dir(args.logs_dir)
     logged = logs_folder.load(args.logs_dir)
     _quiet_keras_import()  # re-evaluating loads Keras: without its start-up lines
     runs = sorted(logged.runs, key=lambda run: run.name)

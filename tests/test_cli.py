@@ -310,3 +310,17 @@ def test_every_command_finds_the_logs_folder_by_the_runners_rule(command, tmp_pa
     monkeypatch.chdir(ROOT / "notebooks")
     assert cli.main(["results"]) == 0
     assert "cifar10_base" in capsys.readouterr().out  # the project's logs/, not notebooks/logs
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_parameter_given_twice_is_refused_before_anything_runs(tmp_path, capsys, command):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "quickstart", "-p", "seed", "0", "-p", "seed", "1",
+                  "--logs-dir", str(tmp_path / "logs")])
+    assert exited.value.code == cli.EXIT_BAD_INPUT
+    assert "-p seed is given twice; give each parameter once (a sweep's values as one list: " \
+           "-p seed V1,V2)" in capsys.readouterr().err
+    assert not (tmp_path / "logs").exists()
+    parsed = cli.build_parser().parse_args([command, "quickstart", "-p", "seed", "0", "-p",
+                                            "epochs", "2"])
+    assert parsed.parameter == [["seed", "0"], ["epochs", "2"]]
