@@ -187,8 +187,11 @@ def validate(arrays: dict[str, np.ndarray], name: str, sample: bool, source: str
 
 
 def read_npz(path: Path, name: str, sample: bool) -> Arrays:
-    """Reads and validates one `.npz` file."""
+    """Reads and validates one `.npz` file (a zip: anything else is refused before NumPy, whose
+    message for a pickle suggests loading it unsafely)."""
     try:
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not a zip archive")
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:

@@ -187,3 +187,13 @@ def test_unknown_validation_is_refused_with_the_choices():
 def test_holdout_too_small_for_one_image_per_class_is_refused():
     with pytest.raises(ValueError, match="one image of each"):
         data.holdout_indices(np.arange(10), 5)
+
+
+def test_a_pickle_named_npz_is_refused_without_advice_to_load_it_unsafely(tmp_path):
+    import pickle
+
+    (tmp_path / "mnist.npz").write_bytes(pickle.dumps({"x_train": [1]}))
+    with pytest.raises(data.DatasetFormatError,
+                       match=r"\.npz archive \(not a zip archive\)") as caught:
+        data.load("mnist", data_dir=tmp_path)
+    assert "allow_pickle" not in str(caught.value)
