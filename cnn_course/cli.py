@@ -26,6 +26,8 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 # papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
 PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
@@ -145,8 +147,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import yaml
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before verify's TensorFlow import
 
     from cnn_course.runs import notebook_runner
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, error: object, code: int) -> int:
-    text = " ".join(str(error).split()) if not hasattr(error, "problem") else _yaml_words(error)
+    text = _yaml_words(error) if isinstance(error, yaml.YAMLError) else " ".join(str(error).split())
     print(f"cnn-course {args.command}: error: {text}", file=sys.stderr)
     return code
 
@@ -181,7 +181,7 @@ def _fail(args: argparse.Namespace, error: object, code: int) -> int:
 def _yaml_words(error) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    return f"the parameters file is not valid YAML: {error.problem}{where}."
+    return f"the parameters file is not valid YAML: {getattr(error, 'problem', error)}{where}."
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -238,8 +238,6 @@ def _sweep(args: argparse.Namespace) -> int:
 def _parameters_file(path: Path | None) -> dict:
     """The `-f` file of `run` and `sweep`: a YAML mapping of name: value (a sweep's values may
     be lists); {} without one."""
-    import yaml
-
     if path is None:
         return {}
     if not path.is_file():

@@ -324,3 +324,13 @@ def test_a_parameter_given_twice_is_refused_before_anything_runs(tmp_path, capsy
     parsed = cli.build_parser().parse_args([command, "quickstart", "-p", "seed", "0", "-p",
                                             "epochs", "2"])
     assert parsed.parameter == [["seed", "0"], ["epochs", "2"]]
+
+
+def test_a_garbled_summary_met_by_run_is_named_as_the_run_file_not_the_parameters_file(
+        tmp_path, capsys):
+    write_run(tmp_path, "quickstart")
+    (tmp_path / "quickstart" / "summary.json").write_text('{"run_name": <<<<<<< HEAD\n')
+    assert cli.main(["run", "quickstart", "--logs-dir", str(tmp_path)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'quickstart' / 'summary.json'} cannot be read" in err
+    assert "YAML" not in err

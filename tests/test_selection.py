@@ -91,6 +91,23 @@ def test_a_selection_file_without_its_rule_is_refused(tmp_path):
         selection.read_selection(tmp_path)
 
 
+@pytest.mark.parametrize("text, words", [
+    ('question: "q\nrule: [1,\n', "is not valid YAML: found unexpected end of stream at line 3"),
+    ("- a\n- b\n", "holds a list; it is a mapping of question:"),
+    (SELECTION.replace("{name: small decay, ", "{"), "candidates is a list of `- name: ...` "
+                                                    "entries"),
+    (SELECTION.replace("candidates:", "candidates: 5\nthen:"), "received 5")])
+def test_a_damaged_selection_file_is_named_and_results_still_lists_the_runs(tmp_path, text,
+                                                                           words):
+    (tmp_path / "selection.yaml").write_text(text)
+    with pytest.raises(errors.RunError) as caught:
+        selection.read_selection(tmp_path)
+    assert f"{tmp_path / 'selection.yaml'}" in str(caught.value) and words in str(caught.value)
+    write_run(tmp_path, "mnist_net")
+    table = results.terminal_table(tmp_path)
+    assert "mnist_net" in table and "99.42%" in table and words in table
+
+
 def test_the_missing_runs_come_in_order_with_the_commands_that_make_them(logs):
     run(logs, "small-holdout", "student.ipynb", 0.95, "holdout", weight_decay=0.0005)
     run(logs, "base-seed1", "base.ipynb", 0.82, "test", 1, learning_rate=0.001)

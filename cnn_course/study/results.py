@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from cnn_course import tables
 from cnn_course.runs import logs_folder, run_folder
+from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import Run
 from cnn_course.study import selection
 from cnn_course.study.seeds import SeedGroup, mean_std, seed_groups
@@ -72,7 +73,10 @@ def terminal_table(logs_dir: str | os.PathLike | None = None) -> str:
     groups = [group for group in seed_groups(logged.complete) if len(group.members) > 1]
     if groups:
         table += "\n\nRecipes run with several seeds:\n" + seed_groups_text(groups)
-    chosen = selection.read_selection(logged.logs_dir)
+    try:
+        chosen = selection.read_selection(logged.logs_dir)
+    except RunError as error:  # the runs above are still listed
+        chosen, table = None, f"{table}\n\nerror: {error}"
     if chosen is not None:
         result = selection.outcome(chosen, logged.complete)
         missing = selection.next_runs(result)

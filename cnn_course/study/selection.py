@@ -71,12 +71,20 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
     path = Path(logs_dir) / SELECTION_FILE
     if not path.is_file():
         return None
-    text = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        text = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise RunError(f"{path} is not valid YAML: {getattr(error, 'problem', error)}"
+                       f"{f' at line {mark.line + 1}' if mark else ''}; fix it.") from None
+    if not isinstance(text, Mapping):
+        raise RunError(f"{path} holds a {type(text).__name__}; it is a mapping of question:, "
+                       f"rule:, notebook:, base_notebook: and candidates:.")
     required = ("question", "rule", "notebook", "base_notebook", "candidates")
     missing = [key for key in required if key not in text]
     if missing:
         raise RunError(f"{path} lacks {', '.join(missing)}; it needs {', '.join(required)}.")
-    candidates = _candidates(text["candidates"])
+    candidates = _candidates(text["candidates"], path)
     if len({candidate.name for candidate in candidates}) != len(candidates):
         raise RunError(f"{path}: two candidates share a name.")
     follow = text.get("next_question")
@@ -86,7 +94,7 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
         if lacking:
             raise RunError(f"{path}: next_question lacks {', '.join(lacking)}.")
         follow = FollowUp(str(follow["question"]), str(follow["rule"]),
-                          _candidates(follow["candidates"]), int(follow["holdout_seeds"]),
+                          _candidates(follow["candidates"], path), int(follow["holdout_seeds"]),
                           float(follow["margin"]), follow.get("goal"),
                           int(follow.get("test_seeds", 5)))
     return Selection(str(text["question"]), str(text["rule"]), str(text["notebook"]),
@@ -95,7 +103,12 @@ def read_selection(logs_dir: str | os.PathLike) -> Selection | None:
                      dict(text.get("labels") or {}), follow)
 
 
-def _candidates(items: Sequence[Mapping]) -> tuple[Candidate, ...]:
+def _candidates(items: object, path: Path) -> tuple[Candidate, ...]:
+    if not isinstance(items, list) or not all(
+            isinstance(item, Mapping) and "name" in item
+            and isinstance(item.get("parameters") or {}, Mapping) for item in items):
+        raise RunError(f"{path}: candidates is a list of `- name: ...` entries, each with an "
+                       f"optional `parameters:` mapping; received {items!r:.80}.")
     return tuple(Candidate(str(item["name"]), dict(item.get("parameters") or {}))
                  for item in items)
 
