@@ -289,3 +289,14 @@ def test_a_base_that_is_not_the_base_network_is_refused_before_any_rule(tmp_path
     outcomes = {o.rule_id: o for o in assignments.check_run(runs["good"],
                                                             base=logs / "cifar10_base")}
     assert outcomes["base.epochs"].status == "pass"
+
+
+def test_a_run_folder_holding_a_link_is_refused_before_the_zip_is_written(tmp_path, cohort):
+    _, runs = cohort
+    shutil.copytree(runs["good"], tmp_path / "linked")
+    outside = tmp_path / "private.txt"
+    outside.write_text("not the run's")
+    (tmp_path / "linked" / "notes.txt").symlink_to(outside)
+    with pytest.raises(ValueError, match=r"linked/notes.txt: a link, not a file of the run"):
+        assignments.submit([tmp_path / "linked"], tmp_path / "out.zip")
+    assert not (tmp_path / "out.zip").exists()

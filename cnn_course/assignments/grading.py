@@ -265,6 +265,10 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
         if not run.complete:
             raise ValueError(f"{run.path} is not a complete run ({run.run.describe_state()}); "
                              f"submit complete runs.")
+        links = sorted(str(path) for path in run.path.rglob("*") if path.is_symlink())
+        if links:  # a link's target may be any file of this machine, and grade refuses links
+            raise ValueError(f"{', '.join(links)}: a link, not a file of the run; remove it "
+                             f"or put the file itself there.")
     output = Path(output)
     temporary = output.with_name(f".{output.name}.tmp")
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
