@@ -121,7 +121,7 @@ def print_profile_split(folder: str) -> None:
                 if ":" in name and not name.startswith("Executor"):  # an op, not a scheduler
                     milliseconds[_kind(name)] += event.duration_ps / 1e9
     total = sum(milliseconds.values())
-    print(f"| kind | ms of op time over 10 steps | share |\n|---|--:|--:|")
+    print("| kind | ms of op time over 10 steps | share |\n|---|--:|--:|")
     for kind, value in milliseconds.most_common():
         print(f"| {kind} | {value:.0f} | {100 * value / total:.1f}% |")
 
