@@ -26,8 +26,6 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 # papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
 PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
@@ -159,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except notebook_runner.RunFailedError as error:
         return _fail(args, error, EXIT_FAILED)
-    except (ValueError, FileNotFoundError, FileExistsError, yaml.YAMLError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
         return _fail(args, error, EXIT_BAD_INPUT)  # RunError, parameter and notebook errors
     except OSError as error:  # a full disk, a read-only folder, a vanished file, a network
         fix = (f" ({error.filename}). Nothing complete was replaced; free the space or fix the "
@@ -173,15 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, error: object, code: int) -> int:
-    text = _yaml_words(error) if isinstance(error, yaml.YAMLError) else " ".join(str(error).split())
-    print(f"cnn-course {args.command}: error: {text}", file=sys.stderr)
+    print(f"cnn-course {args.command}: error: {' '.join(str(error).split())}", file=sys.stderr)
     return code
-
-
-def _yaml_words(error) -> str:
-    mark = getattr(error, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    return f"the parameters file is not valid YAML: {getattr(error, 'problem', error)}{where}."
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -238,11 +229,19 @@ def _sweep(args: argparse.Namespace) -> int:
 def _parameters_file(path: Path | None) -> dict:
     """The `-f` file of `run` and `sweep`: a YAML mapping of name: value (a sweep's values may
     be lists); {} without one."""
+    import yaml
+
     if path is None:
         return {}
     if not path.is_file():
         raise FileNotFoundError(f"The parameters file {path} does not exist.")
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:  # worded here, where the file is read
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"the parameters file is not valid YAML: "
+                         f"{getattr(error, 'problem', error)}{where}.") from None
     if not isinstance(loaded, dict):
         raise ValueError(f"{path} must hold a mapping of name: value.")
     return loaded

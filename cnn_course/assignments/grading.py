@@ -261,11 +261,13 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
     if twice:
         raise ValueError(f"More than one run named {', '.join(map(repr, twice))}: a submission "
                          f"holds each run once, in a folder of its name; give each run once.")
+    contents = {}  # each run folder walked once: checked, then packed
     for run in runs:
         if not run.complete:
             raise ValueError(f"{run.path} is not a complete run ({run.run.describe_state()}); "
                              f"submit complete runs.")
-        links = sorted(str(path) for path in run.path.rglob("*") if path.is_symlink())
+        contents[run.name] = sorted(run.path.rglob("*"))
+        links = [str(path) for path in contents[run.name] if path.is_symlink()]
         if links:  # a link's target may be any file of this machine, and grade refuses links
             raise ValueError(f"{', '.join(links)}: a link, not a file of the run; remove it "
                              f"or put the file itself there.")
@@ -274,7 +276,7 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr(SUBMISSION_README, submission_readme(runs))
         for run in runs:
-            for path in sorted(run.path.rglob("*")):
+            for path in contents[run.name]:
                 relative = path.relative_to(run.path)
                 if path.is_file() and relative.parts[0] != "backup":
                     zipped.write(path, f"{run.name}/{relative.as_posix()}")

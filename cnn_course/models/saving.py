@@ -38,17 +38,18 @@ def load_untrusted(path: str | os.PathLike) -> keras.Model:
     """Loads a `.keras` file someone else made (a submission, a run to verify): in Keras' safe
     mode, uncompiled, so a Lambda layer's code is refused, never run. Either failure is a
     `ValueError` naming the file and what was wrong."""
-    if Path(path).suffix == ".keras" and Path(path).is_file() and not zipfile.is_zipfile(path):
-        raise ValueError(f"{Path(path).name} is not a .keras file (a zip archive): it is "
+    path = Path(path)
+    if path.suffix == ".keras" and path.is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path.name} is not a .keras file (a zip archive): it is "
                          f"damaged, cut short, or was not saved by Keras.")
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # noqa: BLE001 - any refusal or damage is the file's
         words = " ".join(str(error).split())[:300]
         if "Lambda" in words or "safe_mode" in words:
-            raise ValueError(f"{Path(path).name} holds code (a Lambda layer); refused in safe "
+            raise ValueError(f"{path.name} holds code (a Lambda layer); refused in safe "
                              f"mode, never run ({words})") from None
-        raise ValueError(f"{Path(path).name} could not be loaded safely "
+        raise ValueError(f"{path.name} could not be loaded safely "
                          f"({type(error).__name__}: {words})") from None
 
 

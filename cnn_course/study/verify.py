@@ -32,7 +32,6 @@ class Verification:
 def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None
                ) -> Verification:
     """Loads a run's final model and evaluates it on the test set it was validated on."""
-
     run = RunDir.at(Path(run_dir))
     record = run.record()
     if run.state(record) != COMPLETE:
