@@ -244,17 +244,18 @@ def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
     over, and dropping the old object does not free the run under the new one."""
     import gc
 
-    x, y = tiny_images()
+    (x, y), validation_pair = tiny_split()
     first_model = tiny_model()
     first = training_log.LoggedRun("cell", tiny_split(), None, tmp_path)
     with pytest.raises(KeyboardInterrupt):
         first_model.fit(x, y, batch_size=16, epochs=3, verbose=0,
-                        callbacks=[first, InterruptAt(1)])
+                        validation_data=validation_pair, callbacks=[first, InterruptAt(1)])
     model = tiny_model()
     second = training_log.LoggedRun("cell", tiny_split(), None, tmp_path)
     del first
     gc.collect()
     assert (tmp_path / ".cell.lock").exists()
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[second])
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, validation_data=validation_pair,
+              callbacks=[second])
     assert not (tmp_path / ".cell.lock").exists()
     assert record.read(tmp_path / "cell").complete

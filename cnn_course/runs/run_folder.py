@@ -164,8 +164,8 @@ class RunDir:
     def mark_failed(self, error: str, failure: str = "error") -> None:
         """Records that the run failed (keeping what it wrote), unless it is already failed."""
         record = self.record() or RunRecord(self.name)
-        if record.status == FAILED and record.failure == "nan":
-            return  # the more precise cause was recorded by the trainer
+        if record.status == FAILED and record.failure not in (None, failure):
+            return  # the more precise cause ("nan", "no validation") the trainer recorded
         self.path.mkdir(parents=True, exist_ok=True)
         self.write_record(record.replace(status=FAILED, failure=failure, error=error))
 

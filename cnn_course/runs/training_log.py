@@ -23,7 +23,8 @@ Nothing is clobbered: a complete run is replaced only when asked (`overwrite=Tru
 `cnn-course run --overwrite`), by a run trained in a staging folder and swapped in once it is
 complete. A damaged checkpoint, a resume with other parameters or another model, or a model
 that has already taken steps is refused with one message before a step is taken. A NaN loss
-stops the run, which is recorded as `failed: nan`.
+stops the run, which is recorded as `failed: nan`; so does a `fit` without validation data
+(`failed: no validation`), after its first epoch.
 """
 
 from __future__ import annotations
@@ -58,18 +59,6 @@ from cnn_course.runs.run_folder import RunDir
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; the run stopped and is recorded as failed."""
-
-
-class RunBackup(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` that keeps its checkpoint when training ends (the run deletes it once
-    the final files are written) and never saves an epoch whose loss is not finite."""
-
-    def __init__(self, backup_dir: str | os.PathLike):
-        super().__init__(str(backup_dir), delete_checkpoint=False)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if _all_finite(logs):
-            super().on_epoch_end(epoch, logs)
 
 
 def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
@@ -112,7 +101,7 @@ class LoggedRun(keras.callbacks.Callback):
     model whose optimizer has already taken steps (a logged result always comes from training
     inside the run) and an interrupted run that would resume with other parameters or another
     model. A NaN loss is recorded as `failed: nan` and raises `TrainingDivergedError` out of
-    `model.fit`.
+    `model.fit`; a `fit` without validation data, as `failed: no validation` (ValueError).
     """
 
     def __init__(self, run_name: str, split, recipe=None,
@@ -170,7 +159,7 @@ class LoggedRun(keras.callbacks.Callback):
         self.under_runner = context is not None
         self.record: RunRecord | None = None
         self.rows: list[dict] = []
-        self.failure: str | None = None
+        self.failure: tuple[str, str, Exception] | None = None
         self._inner: list[keras.callbacks.Callback] = []
         self._epoch_start = self._session_start = 0.0
 
@@ -212,14 +201,30 @@ class LoggedRun(keras.callbacks.Callback):
         row.setdefault("learning_rate", current_learning_rate(self.model))
         row["epoch_seconds"] = time.perf_counter() - self._epoch_start
         self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
-        if not _all_finite(logs):
-            bad = ", ".join(f"{key} {value}" for key, value in logs.items()
-                            if not math.isfinite(float(value)))
-            self.failure = f"{bad} in epoch {epoch + 1}"
-            self.model.stop_training = True
+        self.failure = self._failure(epoch + 1, logs or {})
         self.write(RUNNING)
+        if self.failure:  # stopped: the checkpoint keeps the last good epoch
+            self.model.stop_training = True
+            return
         for callback in self._inner:
             callback.on_epoch_end(epoch, logs)
+
+    def _failure(self, epoch: int, logs: Mapping) -> tuple[str, str, Exception] | None:
+        """Why the run stops after `epoch` (a loss not finite; no validation, hence no result):
+        its `failure`, `error` and the exception `model.fit` raises. None: it goes on."""
+        bad = ", ".join(f"{key} {value}" for key, value in logs.items()
+                        if not math.isfinite(float(value)))
+        if bad:
+            return "nan", f"not finite: {bad} in epoch {epoch}", TrainingDivergedError(
+                f"Run {self.run.name!r} stopped: {bad} in epoch {epoch} (the loss diverged). "
+                f"It is recorded as failed in {self.target.path}. Lower the learning rate or "
+                f"check the inputs, then start it over (`cnn-course run ... --restart`).")
+        if "val_loss" not in logs:
+            return "no validation", "model.fit had no validation data", ValueError(
+                f"Run {self.run.name!r} stopped after epoch {epoch}: `model.fit` was called "
+                f"without validation data, so the run has no result. Pass the split's "
+                f"validation pair: `(x, y), (x_val, y_val) = split`, then `model.fit(x, y, ..., "
+                f"validation_data=(x_val, y_val), callbacks=[run])`; the run starts over.")
 
     def on_test_begin(self, logs=None):
         for callback in self._inner:
@@ -266,7 +271,9 @@ class LoggedRun(keras.callbacks.Callback):
                       "started_at": (previous.training.started_at
                                      or starting.segments[0]["started_at"]),
                       "wall_time_s": previous.training.wall_time_s})
-        self._inner = [RunBackup(self.target.backup_path), *tensorboard(self.target)]
+        self._inner = [keras.callbacks.BackupAndRestore(str(self.target.backup_path),
+                                                       delete_checkpoint=False),
+                       *tensorboard(self.target)]
 
     def _starting_record(self, model: keras.Model) -> RunRecord:
         process = {"git_commit": environment.git_commit(),
@@ -326,11 +333,9 @@ class LoggedRun(keras.callbacks.Callback):
         """At the end of `model.fit`: the final files and `complete`, or `failed: nan`."""
         try:
             if self.failure:
-                self.write(FAILED, failure="nan", error=f"not finite: {self.failure}")
-                raise TrainingDivergedError(
-                    f"Run {self.run.name!r} stopped: {self.failure} (the loss diverged). It is "
-                    f"recorded as failed in {self.target.path}. Lower the learning rate or "
-                    f"check the inputs, then start it over (`cnn-course run ... --restart`).")
+                failure, error, exception = self.failure
+                self.write(FAILED, failure=failure, error=error)
+                raise exception
             if len(self.rows) < (self.record.training.epochs_requested or 0):
                 return  # stopped early (a user's callback): interrupted, resumable
             finish(self.model, self)
@@ -381,10 +386,6 @@ def layer_table_markdown(model: keras.Model) -> str:
         model.summary(print_fn=lambda text, **_: lines.append(text), line_length=100)
         reason = f"(receptive-field table unavailable: {type(error).__name__}: {error})"
         return reason + "\n\n```\n" + "\n".join(lines).strip() + "\n```"
-
-
-def _all_finite(logs) -> bool:
-    return all(math.isfinite(float(value)) for value in (logs or {}).values())
 
 
 def _now() -> str:
