@@ -12,7 +12,7 @@ import keras
 import nbformat
 import pytest
 
-from cnn_course import cli, environment
+from cnn_course import cli
 from cnn_course.runs import (errors, logs_folder, notebook_runner, parameters, record,
                               run_files, run_folder, training_log)
 from cnn_course.study import results
@@ -279,23 +279,6 @@ def test_nan_stops_the_run_and_is_recorded_as_failed(tmp_path):
     assert run.backup_epoch() == 1  # the checkpoint holds the last finite epoch
     assert "failed: nan" in results.terminal_table(tmp_path)
     assert NAME not in report.details_page(logs_folder.load(tmp_path), {})
-
-
-def test_a_fit_without_validation_data_stops_and_is_recorded_as_failed(tmp_path):
-    environment.set_seed(0)
-    split = tiny_split()
-    (x, y), _ = split
-    run = training_log.LoggedRun(NAME, split, {"batch_size": 16}, tmp_path)
-    with pytest.raises(ValueError, match="without validation data.*validation_data=\\(x_val"):
-        tiny_model().fit(x, y, batch_size=16, epochs=3, callbacks=[run], verbose=0)
-    folder = run_folder.RunDir(tmp_path, NAME)
-    failed = folder.record()
-    assert (failed.status, failed.failure, failed.training.epochs_run) == (
-        "failed", "no validation", 1)
-    assert folder.backup_epoch() is None  # the next attempt starts over
-    assert "failed: no validation" in results.terminal_table(tmp_path)
-    fit_tiny_run(tmp_path)
-    assert folder.record().complete
 
 
 # 10. Every failure is one line naming what and what to do.

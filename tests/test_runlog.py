@@ -6,7 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_course.runs import errors, logs_folder, record, run_files, training_log
+from cnn_course import environment
+from cnn_course.runs import (errors, logs_folder, record, run_files, run_folder,
+                             training_log)
+from cnn_course.study import results
 from tests.helpers import InterruptAt, fit_tiny_run as fit, tiny_images, tiny_model, tiny_split
 
 pytestmark = pytest.mark.backend  # also run under JAX and the oldest Keras
@@ -237,6 +240,40 @@ def test_a_run_refuses_a_plain_pair_or_a_recipe_that_is_no_mapping_before_anythi
     with pytest.raises(TypeError, match=words.replace("(", r"\(").replace(")", r"\)")):
         training_log.LoggedRun("plain", given, recipe, tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_fit_without_validation_data_stops_and_is_recorded_as_failed(tmp_path):
+    environment.set_seed(0)
+    split = tiny_split()
+    (x, y), _ = split
+    run = training_log.LoggedRun("plain", split, {"batch_size": 16}, tmp_path)
+    with pytest.raises(ValueError, match="without validation data.*validation_data=\\(x_val"):
+        tiny_model().fit(x, y, batch_size=16, epochs=3, callbacks=[run], verbose=0)
+    folder = run_folder.RunDir(tmp_path, "plain")
+    failed = folder.record()
+    assert (failed.status, failed.failure, failed.training.epochs_run) == (
+        "failed", "no validation", 1)
+    assert folder.backup_epoch() is None  # the next attempt starts over
+    assert "failed: no validation" in results.terminal_table(tmp_path)
+    fit(tmp_path, run_name="plain")
+    assert folder.record().complete
+
+
+@pytest.mark.parametrize("fit_arguments", [
+    {"batch_size": 32, "validation_data": tiny_split()[1]},  # not the recipe's batch size
+    {"batch_size": 16, "validation_split": 0.25},            # not the split's validation set
+])
+def test_a_fit_that_is_not_the_runs_data_and_recipe_is_refused_before_a_step(tmp_path,
+                                                                             fit_arguments):
+    split = tiny_split()
+    (x, y), _ = split
+    model = tiny_model()
+    run = training_log.LoggedRun("plain", split, {"batch_size": 16}, tmp_path)
+    with pytest.raises(ValueError, match="steps an epoch, but the run's split has"):
+        model.fit(x, y, epochs=2, callbacks=[run], verbose=0, **fit_arguments)
+    assert int(model.optimizer.iterations) == 0
+    assert run_folder.RunDir(tmp_path, "plain").record() is None
+    assert not (tmp_path / ".plain.lock").exists()
 
 
 def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):

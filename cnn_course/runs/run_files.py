@@ -33,15 +33,8 @@ TENSORBOARD_DIR_NAME = "tensorboard"  # event files: `tensorboard --logdir logs/
 BACKUP_WEIGHTS_FILE = "latest.weights.h5"
 BACKUP_METADATA_FILE = "training_metadata.json"
 
-HISTORY_COLUMNS = (
-    "epoch",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "epoch_seconds",
-)
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
+                   "epoch_seconds")
 
 
 @contextlib.contextmanager
@@ -119,21 +112,15 @@ def summarize_history(rows: Sequence[Mapping[str, float]]) -> dict:
     """Best and final validation accuracy, training time, from history rows."""
     if not rows:
         return {}
-    result = {
-        "train_time_s": round(sum(row.get("epoch_seconds") or 0.0 for row in rows), 2),
-        "mean_epoch_s": round(
-            sum(row.get("epoch_seconds") or 0.0 for row in rows) / len(rows), 2
-        ),
-    }
+    seconds = [row.get("epoch_seconds") or 0.0 for row in rows]
+    result = {"train_time_s": round(sum(seconds), 2),
+              "mean_epoch_s": round(sum(seconds) / len(seconds), 2)}
     scored = [row for row in rows if _finite(row.get("val_accuracy"))]
     if scored:
         best = max(scored, key=lambda row: row["val_accuracy"])
-        result.update(
-            best_val_accuracy=best["val_accuracy"],
-            best_epoch=best["epoch"],
-            final_val_accuracy=rows[-1].get("val_accuracy"),
-            final_val_loss=rows[-1].get("val_loss"),
-        )
+        result.update(best_val_accuracy=best["val_accuracy"], best_epoch=best["epoch"],
+                      final_val_accuracy=rows[-1].get("val_accuracy"),
+                      final_val_loss=rows[-1].get("val_loss"))
     return result
 
 

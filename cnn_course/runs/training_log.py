@@ -246,8 +246,16 @@ class LoggedRun(keras.callbacks.Callback):
         from cnn_course.models.inputs import check_model_input
         from cnn_course.models.training import speed_settings
 
-        x_val = self.split[1][0]
+        (x_train, _), (x_val, _) = self.split
         check_model_input(model, x_val, "validation images")
+        batch_size, steps = self.parameters.get("batch_size"), self.params.get("steps")
+        whole = len(x_train) / batch_size if isinstance(batch_size, int) else None
+        if None not in (whole, steps) and steps not in (math.floor(whole), math.ceil(whole)):
+            raise ValueError(
+                f"`model.fit` takes {steps} steps an epoch, but the run's split has "
+                f"{len(x_train):,} training images and its recipe a batch size of {batch_size} "
+                f"({math.ceil(whole)} steps): it would record what did not happen. Fit them with "
+                f"`batch_size={batch_size}, validation_data=(x_val, y_val)`, no validation_split.")
         starting = self._starting_record(model)
         if self.resumed_epoch is None:
             steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
