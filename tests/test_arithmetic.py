@@ -85,6 +85,14 @@ def test_depthwise_separable_versus_normal_parameters():
     assert ar.conv_params(16, 32, 3, bias=False) == 4608
 
 
+@pytest.mark.parametrize("c_in, c_out, groups", [(3, 8, 2), (4, 6, 4), (-16, 32, 1), (16, 32, 0)])
+def test_conv_counts_refuse_channels_and_groups_no_layer_has(c_in, c_out, groups):
+    with pytest.raises(ValueError, match=f"received c_in={c_in}, c_out={c_out}, groups={groups}"):
+        ar.conv_params(c_in, c_out, 3, groups=groups)
+    with pytest.raises(ValueError, match="groups divides both channel counts"):
+        ar.conv_macs(8, 3, c_in, c_out, groups=groups)
+
+
 def test_sobel_is_separable():
     sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
     column, row = ar.rank_one_factors(sobel)

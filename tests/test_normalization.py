@@ -59,3 +59,11 @@ def test_group_norm_refuses_groups_that_do_not_divide_channels(groups):
 def test_local_response_norm_refuses_a_window_that_is_not_centred(depth):
     with pytest.raises(ValueError, match=f"odd number of channels .* received {depth}"):
         norm.local_response_norm(np.ones((1, 1, 1, 8)), depth=depth)
+
+
+@pytest.mark.parametrize("normalize", [norm.batch_norm, norm.layer_norm, norm.instance_norm,
+                                       lambda x: norm.group_norm(x, 2)])
+def test_the_norms_refuse_one_image_without_its_batch_axis(normalize):
+    with pytest.raises(ValueError, match=r"batch of images of shape \(N, H, W, C\); received "
+                                         r"shape \(4, 4, 8\). One image is `x\[None\]`"):
+        normalize(np.ones((4, 4, 8)))

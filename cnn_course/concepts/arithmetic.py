@@ -111,7 +111,17 @@ def conv_params(c_in: int, c_out: int, k: int | Sequence[int], bias: bool = True
                 groups: int = 1) -> int:
     """Weights of a (grouped) conv layer: k_h·k_w·(c_in/groups)·c_out (+ c_out biases)."""
     kh, kw = as_pair(k, "k")
-    return kh * kw * (c_in // groups) * c_out + (c_out if bias else 0)
+    return kh * kw * _per_group(c_in, c_out, groups) * c_out + (c_out if bias else 0)
+
+
+def _per_group(c_in: int, c_out: int, groups: int) -> int:
+    """c_in / groups, the input channels each filter sees, for counts that exist (as Keras'
+    Conv2D refuses channels the groups do not divide)."""
+    if min(c_in, c_out, groups) < 1 or c_in % groups or c_out % groups:
+        raise ValueError(f"Channels and groups are whole numbers of at least 1, and groups "
+                         f"divides both channel counts; received c_in={c_in}, c_out={c_out}, "
+                         f"groups={groups}.")
+    return c_in // groups
 
 
 def depthwise_separable_params(c_in: int, c_out: int, k: int | Sequence[int],
@@ -132,7 +142,7 @@ def conv_macs(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int,
     sizes = as_pair(output_hw, "output_hw") if isinstance(output_hw, (int, np.integer)) else (
         tuple(output_hw))
     kernel = (int(k),) * len(sizes) if isinstance(k, (int, np.integer)) else tuple(k)
-    return math.prod(sizes) * math.prod(kernel) * (c_in // groups) * c_out
+    return math.prod(sizes) * math.prod(kernel) * _per_group(c_in, c_out, groups) * c_out
 
 
 def conv_flops(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int, c_out: int,

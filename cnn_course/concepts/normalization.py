@@ -14,6 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _images(x) -> np.ndarray:
+    """`x` as a float batch of images (N, H, W, C), the layout the axes above assume."""
+    x = np.asarray(x, float)
+    if x.ndim != 4:
+        raise ValueError(f"Expected a batch of images of shape (N, H, W, C); received shape "
+                         f"{x.shape}. One image is `x[None]`.")
+    return x
+
+
 def _normalize(x: np.ndarray, axes: tuple[int, ...], epsilon: float) -> np.ndarray:
     mean = x.mean(axis=axes, keepdims=True)
     variance = x.var(axis=axes, keepdims=True)
@@ -29,22 +38,22 @@ def _affine(y: np.ndarray, gamma, beta) -> np.ndarray:
 
 def batch_norm(x, gamma=None, beta=None, epsilon: float = 1e-3) -> np.ndarray:
     """Statistics over (N, H, W): each channel normalised across the whole batch."""
-    return _affine(_normalize(np.asarray(x, float), (0, 1, 2), epsilon), gamma, beta)
+    return _affine(_normalize(_images(x), (0, 1, 2), epsilon), gamma, beta)
 
 
 def layer_norm(x, gamma=None, beta=None, epsilon: float = 1e-3) -> np.ndarray:
     """Statistics over (H, W, C): each example normalised on its own."""
-    return _affine(_normalize(np.asarray(x, float), (1, 2, 3), epsilon), gamma, beta)
+    return _affine(_normalize(_images(x), (1, 2, 3), epsilon), gamma, beta)
 
 
 def instance_norm(x, gamma=None, beta=None, epsilon: float = 1e-3) -> np.ndarray:
     """Statistics over (H, W): each channel of each example (style transfer's choice)."""
-    return _affine(_normalize(np.asarray(x, float), (1, 2), epsilon), gamma, beta)
+    return _affine(_normalize(_images(x), (1, 2), epsilon), gamma, beta)
 
 
 def group_norm(x, groups: int, gamma=None, beta=None, epsilon: float = 1e-3) -> np.ndarray:
     """Statistics over (H, W, C/groups): groups=1 is layer norm, groups=C instance norm."""
-    x = np.asarray(x, float)
+    x = _images(x)
     n, h, w, c = x.shape
     if groups < 1 or c % groups:
         raise ValueError(f"groups={groups} must divide the {c} channels")
