@@ -121,11 +121,15 @@ def beats_base(run, submission):
 
 
 RULES = (
+    Rule("base.full_data", "the base network trained and validated on the full CIFAR-10",
+         "base", common.full_data),
     Rule("base.epochs", "the base network run for 50 epochs", "base", common.epochs_run(EPOCHS)),
     Rule("base.reported", "the base network's final validation accuracy reported", "base",
          common.final_accuracy_reported),
     Rule("base.reproduces", "the base model reproduces the logged accuracy", "base",
          common.reproduces),
+    Rule("student.full_data", "trained and validated on the full CIFAR-10, not the sample",
+         "student", common.full_data),
     Rule("student.separable_only", "depthwise separable convolutions only (no Conv2D anywhere)",
          "student", separable_only),
     Rule("student.batchnorm", "uses BatchNormalization", "student", batchnorm),

@@ -27,6 +27,18 @@ def epochs_run(required: int):
     return check
 
 
+def full_data(run, submission):
+    """Trained and validated on the whole data set: the assignment's numbers are on its test
+    set, not on the embedded sample's few hundred images, where a lucky score is easy."""
+    data = run.record.data
+    seen = (f"{data.validation_examples:,} validation images"
+            if isinstance(data.validation_examples, int) else "validation images not logged")
+    if data.sample:
+        return FAIL, (f"trained on the embedded sample ({seen}); the assignment's run uses the "
+                      f"full {data.dataset}: run it with `-p sample False`")
+    return PASS, f"the full {data.dataset} ({seen})"
+
+
 def final_accuracy_reported(run, submission):
     record = run.record
     final = record.final_accuracy

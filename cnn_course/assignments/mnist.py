@@ -23,6 +23,8 @@ def accuracy_above(run, submission):
 
 
 RULES = (
+    Rule("mnist.full_data", "trained and validated on the full MNIST, not the sample", "net",
+         common.full_data),
     Rule("mnist.parameters", "fewer than 20,000 parameters", "net",
          common.fewer_parameters(MAX_PARAMETERS)),
     Rule("mnist.accuracy", "validation accuracy above 99.4% on the test set (the notebook's "
