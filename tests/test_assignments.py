@@ -64,13 +64,16 @@ def train(logs, name, model, epochs=50):
     return logs / name
 
 
-def fake_base(logs, template: Path, final=0.05):
-    """A base run beside the students: the template's files, named and scored as the base."""
+def fake_base(logs, template: Path, final=0.05, **recipe):
+    """A base run beside the students: the template's files, named and scored as the base,
+    trained with the course's recipe but for `recipe`."""
     base = logs / "cifar10_base"
     shutil.copytree(template, base)
     written = record.read(base)
     record.write(base, written.replace(run_name="cifar10_base",
                                        model={"name": cifar10.BASE_MODEL},
+                                       recipe={**written.recipe, "batch_size": 128,
+                                               "learning_rate": 0.001, **recipe},
                                        results={"final_val_accuracy": final}))
     return base
 
@@ -190,8 +193,8 @@ def test_submit_then_grade_a_mixed_cohort_into_a_stable_csv(tmp_path, cohort):
     assert list(rows[0]) == ["submission", *(rule.rule_id for rule in cifar10.RULES), "total",
                              "reason"]
     assert rows[0]["student.dropout"] == "pass" and rows[1]["student.dropout"] == "fail"
-    assert rows[2]["total"] == "0/13" and "not a readable zip" in rows[2]["reason"]
-    assert rows[3]["total"] == "0/13" and "wrong assignment" in rows[3]["reason"]
+    assert rows[2]["total"] == "0/14" and "not a readable zip" in rows[2]["reason"]
+    assert rows[3]["total"] == "0/14" and "wrong assignment" in rows[3]["reason"]
 
 
 def test_a_zip_with_a_path_out_of_its_folder_is_refused_without_effect(tmp_path):
@@ -242,6 +245,17 @@ def test_a_run_on_the_embedded_sample_fails_the_full_data_rules(tmp_path, cohort
         full, "cifar10", base=logs / "cifar10_base")}["student.full_data"]
     assert (outcome.status, outcome.evidence) == (
         "pass", "the full cifar10 (200 validation images)")
+
+
+def test_a_base_trained_with_another_recipe_fails_the_base_recipe_rule(tmp_path, cohort):
+    logs, runs = cohort
+    outcomes = {o.rule_id: o for o in assignments.check_run(runs["good"], "cifar10")}
+    assert outcomes["base.recipe"].status == "pass"
+    sabotaged = fake_base(tmp_path, runs["good"], learning_rate=0.1)
+    outcome = {o.rule_id: o for o in assignments.check_run(
+        runs["good"], "cifar10", base=sabotaged)}["base.recipe"]
+    assert (outcome.status, outcome.evidence) == (
+        "fail", "trained with learning_rate 0.1 (the course's: 0.001)")
 
 
 def test_a_run_of_another_assignment_is_bad_input_naming_its_data_set(cohort):

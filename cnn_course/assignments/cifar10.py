@@ -23,6 +23,8 @@ EPOCHS = 50
 MAX_PARAMETERS = 100_000
 BASE_MODEL = "cifar10_base_net"
 DROPOUT_RANGE = (0.05, 0.5)  # a rate that regularizes without starving the network
+BASE_NOTEBOOK = "02_cifar10_base"  # its defaults are the base's recipe
+BASE_RECIPE = ("batch_size", "learning_rate")  # the parameters a student could set otherwise
 
 
 def walk(layer, path: str = ""):
@@ -102,6 +104,20 @@ def receptive_field_table(run, submission):
     return PASS, f"all {len(expected)} layers' output size and RF shown, matching the model"
 
 
+def base_recipe(run, submission):
+    """The base trained as the course's notebook trains it: a base trained worse (a larger
+    learning rate, say) would let any student beat it."""
+    from cnn_course.study.selection import notebook_defaults
+
+    course = notebook_defaults(BASE_NOTEBOOK)
+    stated = run.record.recipe
+    other = [f"{name} {stated.get(name, 'not stated')} (the course's: {course[name]})"
+             for name in BASE_RECIPE if stated.get(name) != course[name]]
+    if other:
+        return FAIL, f"trained with {', '.join(other)}"
+    return PASS, ", ".join(f"{name} {course[name]}" for name in BASE_RECIPE)
+
+
 def beats_base(run, submission):
     base = submission.get("base")
     if base is None:
@@ -123,6 +139,8 @@ def beats_base(run, submission):
 RULES = (
     Rule("base.full_data", "the base network trained and validated on the full CIFAR-10",
          "base", common.full_data),
+    Rule("base.recipe", "the base network trained with the course's batch size and learning "
+         "rate", "base", base_recipe),
     Rule("base.epochs", "the base network run for 50 epochs", "base", common.epochs_run(EPOCHS)),
     Rule("base.reported", "the base network's final validation accuracy reported", "base",
          common.final_accuracy_reported),
