@@ -50,3 +50,19 @@ def test_a_model_holding_code_fails_verify_and_its_code_never_runs(tmp_path, cap
     assert "FAIL holds-code: cannot re-evaluate it: model.keras holds code (a Lambda layer); " \
            "refused in safe mode, never run" in capsys.readouterr().out
     assert not marker.exists()
+
+
+def test_a_model_that_does_not_take_its_records_images_fails_in_words(tmp_path, capsys):
+    from cnn_course import assignments
+    from cnn_course.runs import record
+
+    logged_quickstart_run(tmp_path, "mismatched")
+    folder = tmp_path / "mismatched"
+    record.write(folder, record.read(folder).replace(data={"dataset": "cifar10"}))
+    assert cli.main(["verify", "--logs-dir", str(tmp_path)]) == 1
+    words = ("cannot re-evaluate it: model.keras takes images of shape (28, 28), not those of "
+             "cifar10 (32, 32, 3), which its summary.json names")
+    assert f"FAIL mismatched: {words}" in capsys.readouterr().out
+    outcome = {o.rule_id: o for o in assignments.check_run(folder, "cifar10")}
+    assert outcome["student.reproduces"].status == "fail"
+    assert outcome["student.reproduces"].evidence.startswith(words)

@@ -68,6 +68,8 @@ def reproduces(run, submission):
     except data.DatasetNotFoundError:
         return NOT_CHECKED, (f"the full {run.record.data.dataset} test set is not on this "
                              f"machine (set {data.ENV_VAR})")
+    except ValueError as error:  # a model that does not take its data set's images
+        return FAIL, f"cannot re-evaluate it: {error}"
     words = (f"re-evaluated {tables.percent(result.measured)} on {result.examples:,} images, "
              f"logged {tables.percent(result.logged)}")
     return (PASS if result.reproduced else FAIL), words

@@ -31,6 +31,16 @@ def raw_image_input(
     return inputs, x
 
 
+def shape_refused(model: keras.Model, images) -> tuple | None:
+    """The image shape the model takes, when `images` (N, ...) are not of it; else None."""
+    expected = tuple(model.inputs[0].shape[1:])
+    received = tuple(images.shape[1:])
+    if len(received) != len(expected) or any(
+            want is not None and want != got for want, got in zip(expected, received)):
+        return expected
+    return None
+
+
 def check_model_input(model: keras.Model, images, what: str = "x") -> None:
     """Refuses arrays a raw-uint8 model would silently misread or fail on obscurely.
 
@@ -40,11 +50,8 @@ def check_model_input(model: keras.Model, images, what: str = "x") -> None:
     """
     if not hasattr(images, "shape") or not hasattr(images, "dtype") or not model.inputs:
         return
-    expected = tuple(model.inputs[0].shape[1:])
-    received = tuple(images.shape[1:])
-    if len(received) != len(expected) or any(
-        want is not None and want != got for want, got in zip(expected, received)
-    ):
+    expected = shape_refused(model, images)
+    if expected is not None:
         raise ValueError(
             f"Model {model.name!r} expects {what} of shape (N, {', '.join(map(str, expected))})"
             f"; received {what} of shape {tuple(images.shape)}. Pass the arrays as "

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_course import data
+from cnn_course.runs.run_files import SUMMARY_FILE
 from cnn_course.runs.run_folder import COMPLETE, ModelNotKeptError, RunDir
 
 # Evaluation batches differ from training-time validation only in summation order.
@@ -38,12 +39,18 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
         raise ValueError(f"Run {run.name!r} is not complete ({run.describe_state()}); there is "
                          f"no final model to verify.")
     from cnn_course.models import training
+    from cnn_course.models.inputs import shape_refused
     from cnn_course.models.saving import load_untrusted
 
     model = load_untrusted(run.complete_model_path())
     training.compile_classifier(model)  # the loss and the metric only: it only evaluates
     _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
                                    sample=record.data.sample, data_dir=data_dir)
+    expected = shape_refused(model, x_val) if model.inputs else None
+    if expected is not None:
+        raise ValueError(f"{run.model_path.name} takes images of shape {expected}, not those of "
+                         f"{record.data.dataset} {x_val.shape[1:]}, which its {SUMMARY_FILE} "
+                         f"names: the model and the record are not of one run.")
     results = model.evaluate(x_val, y_val, batch_size=512, verbose=0, return_dict=True)
     return Verification(record.run_name, float(record.final_accuracy),
                         float(results["accuracy"]), len(x_val), record.data.validation)
