@@ -197,6 +197,17 @@ def test_submit_then_grade_a_mixed_cohort_into_a_stable_csv(tmp_path, cohort):
     assert rows[3]["total"] == "0/14" and "wrong assignment" in rows[3]["reason"]
 
 
+def test_check_and_submit_take_the_run_folder_one_stands_in_as_dot(tmp_path, cohort,
+                                                                    monkeypatch):
+    _, runs = cohort
+    monkeypatch.chdir(runs["good"])
+    outcomes = {o.rule_id: o.status for o in assignments.check_run(".", "cifar10")}
+    assert outcomes["student.separable_only"] == outcomes["base.recipe"] == "pass"  # beside it
+    archive = assignments.submit(["."], tmp_path / "dot.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        assert "good/summary.json" in zipped.namelist()
+
+
 def test_a_zip_with_a_path_out_of_its_folder_is_refused_without_effect(tmp_path):
     archive = tmp_path / "evil.zip"
     with zipfile.ZipFile(archive, "w") as zipped:

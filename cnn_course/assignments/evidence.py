@@ -45,7 +45,8 @@ class RunEvidence:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """The run folder's name, also when it is given as `.` (the folder one stands in)."""
+        return Path(os.path.abspath(self.path)).name
 
     @property
     def complete(self) -> bool:

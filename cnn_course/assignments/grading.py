@@ -101,7 +101,7 @@ def _given_base(path: Path) -> RunEvidence:
 
 
 def _sibling_base(run_path: Path) -> RunEvidence | None:
-    beside = run_path.parent / "cifar10_base"
+    beside = Path(os.path.abspath(run_path)).parent / "cifar10_base"  # also for "."
     if (beside / SUMMARY_FILE).is_file():
         return RunEvidence(beside)
     return None

@@ -76,7 +76,7 @@ class RunDir:
     @classmethod
     def at(cls, path: str | os.PathLike) -> RunDir:
         """The run whose folder is `path` (a run's own folder or a staging folder)."""
-        path = Path(path)
+        path = Path(os.path.abspath(path))  # "." names its folder too
         name = path.name
         if name.startswith(".") and name.endswith(".staging"):
             return cls(path.parent, name[1:-len(".staging")], is_staging=True)
