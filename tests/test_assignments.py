@@ -197,7 +197,7 @@ def test_submit_then_grade_a_mixed_cohort_into_a_stable_csv(tmp_path, cohort):
     assert rows[3]["total"] == "0/14" and "wrong assignment" in rows[3]["reason"]
 
 
-def test_check_and_submit_take_the_run_folder_one_stands_in_as_dot(tmp_path, cohort,
+def test_check_submit_and_grade_take_the_folder_one_stands_in_as_dot(tmp_path, cohort,
                                                                     monkeypatch):
     _, runs = cohort
     monkeypatch.chdir(runs["good"])
@@ -206,6 +206,9 @@ def test_check_and_submit_take_the_run_folder_one_stands_in_as_dot(tmp_path, coh
     archive = assignments.submit(["."], tmp_path / "dot.zip")
     with zipfile.ZipFile(archive) as zipped:
         assert "good/summary.json" in zipped.namelist()
+    monkeypatch.chdir(runs["good"].parent)
+    rows = assignments.grade(["."], "cifar10", tmp_path / "grades.csv", say=lambda _: None)
+    assert rows[0]["submission"] == runs["good"].parent.name
 
 
 def test_a_zip_with_a_path_out_of_its_folder_is_refused_without_effect(tmp_path):

@@ -159,7 +159,8 @@ def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
     """One CSV row: the submission's name, a status per rule, the total and a reason (its
     paths inside a zip as the zip names them: `name/summary.json`)."""
     module = _module(assignment)
-    row = {"submission": submission.stem if submission.suffix == ".zip" else submission.name}
+    named = Path(os.path.abspath(submission))  # "." is the folder one stands in
+    row = {"submission": named.stem if named.suffix == ".zip" else named.name}
     with tempfile.TemporaryDirectory(prefix="cnn-course-grade-") as scratch:
         try:
             folder = submission
