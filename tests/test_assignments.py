@@ -198,7 +198,7 @@ def test_submit_then_grade_a_mixed_cohort_into_a_stable_csv(tmp_path, cohort):
 
 
 def test_check_submit_and_grade_take_the_folder_one_stands_in_as_dot(tmp_path, cohort,
-                                                                    monkeypatch):
+                                                                      monkeypatch):
     _, runs = cohort
     monkeypatch.chdir(runs["good"])
     outcomes = {o.rule_id: o.status for o in assignments.check_run(".", "cifar10")}
