@@ -247,7 +247,7 @@ def test_a_fit_without_validation_data_stops_and_is_recorded_as_failed(tmp_path)
     split = tiny_split()
     (x, y), _ = split
     run = training_log.LoggedRun("plain", split, {"batch_size": 16}, tmp_path)
-    with pytest.raises(ValueError, match="without validation data.*validation_data=\\(x_val"):
+    with pytest.raises(ValueError, match="no validation pass .*validation_data=\\(x_val"):
         tiny_model().fit(x, y, batch_size=16, epochs=3, callbacks=[run], verbose=0)
     folder = run_folder.RunDir(tmp_path, "plain")
     failed = folder.record()

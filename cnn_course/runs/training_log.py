@@ -220,11 +220,11 @@ class LoggedRun(keras.callbacks.Callback):
                 f"It is recorded as failed in {self.target.path}. Lower the learning rate or "
                 f"check the inputs, then start it over (`cnn-course run ... --restart`).")
         if "val_loss" not in logs:
-            return "no validation", "model.fit had no validation data", ValueError(
-                f"Run {self.run.name!r} stopped after epoch {epoch}: `model.fit` was called "
-                f"without validation data, so the run has no result. Pass the split's "
-                f"validation pair: `(x, y), (x_val, y_val) = split`, then `model.fit(x, y, ..., "
-                f"validation_data=(x_val, y_val), callbacks=[run])`; the run starts over.")
+            return "no validation", f"no validation pass in epoch {epoch}", ValueError(
+                f"Run {self.run.name!r} stopped after epoch {epoch}: it had no validation pass "
+                f"(no validation_data, or a validation_freq above 1), and a logged run scores "
+                f"every epoch. Pass the split's pair: `(x, y), (x_val, y_val) = split`, then "
+                f"`model.fit(x, y, ..., validation_data=(x_val, y_val), callbacks=[run])`.")
 
     def on_test_begin(self, logs=None):
         for callback in self._inner:
