@@ -229,6 +229,9 @@ def load(
         DatasetFormatError: a file was found but is not a valid copy.
     """
     spec(name)
+    if not isinstance(sample, (bool, np.bool_)):  # "False" is a true string
+        raise ValueError(f"sample is True (the embedded sample) or False (the full set); "
+                         f"received sample={sample!r}.")
     if sample:
         return read_npz(sample_path(name), name, sample=True)
     looked = candidate_paths(name, data_dir)

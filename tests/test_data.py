@@ -56,6 +56,12 @@ def test_sample_has_keras_layout(name, image_shape, label_shape):
     assert np.bincount(y_test.reshape(-1)).tolist() == [20] * 10
 
 
+@pytest.mark.parametrize("sample", ["False", 1, None])
+def test_a_sample_that_is_not_true_or_false_is_refused(sample):
+    with pytest.raises(ValueError, match=f"sample is True .* or False .*; received sample="):
+        data.split("mnist", sample=sample)
+
+
 def test_unknown_dataset_name_is_refused():
     with pytest.raises(ValueError, match="Unknown dataset name: 'mnits'"):
         data.load("mnits")
