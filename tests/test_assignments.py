@@ -327,6 +327,12 @@ def test_a_run_whose_summary_names_no_data_set_is_refused_in_words(tmp_path, coh
         assignments.check_run(tmp_path / "nameless")
 
 
+def test_a_run_on_a_data_set_no_assignment_grades_is_refused_without_a_dead_end(tmp_path):
+    with pytest.raises(ValueError, match="No assignment grades a run on 'fashion_mnist': the "
+                                         "assignments are mnist and cifar10"):
+        assignments.check_run(ROOT / "logs" / "lenet-seed0")
+
+
 def test_a_base_that_is_not_the_base_network_is_refused_before_any_rule(tmp_path, cohort):
     logs, runs = cohort
     with pytest.raises(ValueError, match=r"The base run .*no_dropout is student on cifar10, not "

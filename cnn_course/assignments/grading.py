@@ -49,8 +49,8 @@ def infer_assignment(record) -> str:
     if dataset is None:
         raise ValueError("The run's summary.json names no data set (every run a course notebook "
                          "logs does), so no assignment can grade it.")
-    raise ValueError(f"Cannot tell which assignment a run on {dataset!r} belongs to; pass "
-                     f"--assignment {'|'.join(ASSIGNMENTS)}.")
+    raise ValueError(f"No assignment grades a run on {dataset!r}: the assignments are "
+                     f"{' and '.join(ASSIGNMENTS)}, each graded on its own data set.")
 
 
 def _module(assignment: str):
