@@ -276,6 +276,20 @@ def test_a_fit_that_is_not_the_runs_data_and_recipe_is_refused_before_a_step(tmp
     assert not (tmp_path / ".plain.lock").exists()
 
 
+def test_a_logged_run_trains_once_and_a_second_fit_leaves_the_complete_run(tmp_path):
+    """A notebook's model cell and fit cell run again, its LoggedRun cell not: the complete run
+    must not be trained over without overwrite, nor without its lock."""
+    (x, y), validation_pair = split = tiny_split()
+    run = training_log.LoggedRun("once", split, {"batch_size": 16}, tmp_path)
+    tiny_model().fit(x, y, batch_size=16, epochs=2, validation_data=validation_pair,
+                     callbacks=[run], verbose=0)
+    before = (tmp_path / "once" / "summary.json").read_text()
+    with pytest.raises(errors.RunError, match="has ended .*'once' is complete.*create it again"):
+        tiny_model().fit(x, y, batch_size=16, epochs=1, validation_data=validation_pair,
+                         callbacks=[run], verbose=0)
+    assert (tmp_path / "once" / "summary.json").read_text() == before
+
+
 def test_running_an_interrupted_cell_again_keeps_the_run_locked(tmp_path):
     """A notebook cell stopped mid-fit leaves its LoggedRun; the next attempt takes the lock
     over, and dropping the old object does not free the run under the new one."""

@@ -21,10 +21,7 @@ removed: a kill at any moment before leaves a run that resumes (Keras' `BackupAn
 
 Nothing is clobbered: a complete run is replaced only when asked (`overwrite=True`, or
 `cnn-course run --overwrite`), by a run trained in a staging folder and swapped in once it is
-complete. A damaged checkpoint, a resume with other parameters or another model, or a model
-that has already taken steps is refused with one message before a step is taken. A NaN loss
-stops the run, which is recorded as `failed: nan`; so does a `fit` without validation data
-(`failed: no validation`), after its first epoch.
+complete; a LoggedRun trains once. What each refusal and failure is: `LoggedRun`'s docstring.
 """
 
 from __future__ import annotations
@@ -62,10 +59,9 @@ class TrainingDivergedError(RuntimeError):
 
 
 def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
-    """Keras' TensorBoard callback writing the run's curves to `<run>/tensorboard/` (one scalar
-    per metric and epoch, no graph or histograms: a few kB), or nothing, with one note, where
-    TensorFlow or TensorBoard is not installed (its summary writer needs both, keras#19121:
-    JAX-only machines)."""
+    """Keras' TensorBoard callback writing the run's curves to `<run>/tensorboard/` (a scalar
+    per metric and epoch: a few kB), or nothing, with one note, where TensorFlow or TensorBoard
+    is not installed (its summary writer needs both, keras#19121: JAX-only machines)."""
     import importlib.util
 
     missing = [name for name in ("tensorflow", "tensorboard") if importlib.util.find_spec(name)
@@ -86,8 +82,7 @@ def current_learning_rate(model: keras.Model) -> float | None:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-# This process's logged runs that have not ended, by run folder: a notebook cell stopped in the
-# middle of `model.fit` leaves one, and running the cell again must not keep two locks.
+# This process's logged runs not ended, by folder: a cell stopped mid-fit leaves one (its lock).
 _UNFINISHED: dict[Path, "LoggedRun"] = {}
 
 
@@ -101,7 +96,8 @@ class LoggedRun(keras.callbacks.Callback):
     model whose optimizer has already taken steps (a logged result always comes from training
     inside the run) and an interrupted run that would resume with other parameters or another
     model. A NaN loss is recorded as `failed: nan` and raises `TrainingDivergedError` out of
-    `model.fit`; a `fit` without validation data, as `failed: no validation` (ValueError).
+    `model.fit`; a `fit` without validation data, as `failed: no validation` (ValueError). A
+    LoggedRun trains once: a second `fit` with it (a notebook's fit cell run again) is refused.
     """
 
     def __init__(self, run_name: str, split, recipe=None,
@@ -162,6 +158,7 @@ class LoggedRun(keras.callbacks.Callback):
         self.failure: tuple[str, str, Exception] | None = None
         self._inner: list[keras.callbacks.Callback] = []
         self._epoch_start = self._session_start = 0.0
+        self.ended = False
 
     @property
     def path(self) -> Path:
@@ -174,6 +171,9 @@ class LoggedRun(keras.callbacks.Callback):
 
     # Keras' hooks: the run's own, then its checkpoint's and TensorBoard's.
     def on_train_begin(self, logs=None):
+        if self.ended:  # its lock is gone, and it would train over the run it made
+            raise RunError(f"This LoggedRun has ended ({self.run.name!r} is "
+                           f"{self.run.describe_state()}); it trains once: create it again.")
         try:
             self._start(self.model)
         except BaseException:
@@ -355,7 +355,7 @@ class LoggedRun(keras.callbacks.Callback):
 
     def release(self) -> None:
         """Lets go of the run's lock (when this process took it); a second call does nothing."""
-        lock, self._lock = self._lock, contextlib.nullcontext()
+        lock, self._lock, self.ended = self._lock, contextlib.nullcontext(), True
         if _UNFINISHED.get(self.run_path) is self:
             del _UNFINISHED[self.run_path]
         lock.__exit__(None, None, None)
