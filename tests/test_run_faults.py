@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import nbformat
@@ -122,6 +123,28 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
     assert [row["epoch"] for row in run.history()] == [1, 2, 3]
     assert not run.backup_path.exists()
     assert not list(run.path.glob(".*tmp*"))
+
+
+def test_a_kill_while_the_checkpoint_is_written_resumes_from_the_last_whole_one(tmp_path,
+                                                                              monkeypatch):
+    save, calls = keras.Model.save_weights, []
+
+    def torn(model, filepath, *args, **kwargs):
+        calls.append(filepath)
+        if len(calls) == 2:  # epoch 2's checkpoint: half written, then killed
+            Path(filepath).write_bytes(b"half an h5 file")
+            raise KeyboardInterrupt("killed while writing the checkpoint")
+        return save(model, filepath, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", torn)
+    with pytest.raises(KeyboardInterrupt):
+        fit_tiny_run(tmp_path, epochs=3)
+    monkeypatch.undo()
+    run = run_folder.RunDir(tmp_path, NAME)
+    assert run.backup_epoch() == 1
+    fit_tiny_run(tmp_path, epochs=3)
+    assert run.record().complete and run.record().training.resumed is True
+    assert [row["epoch"] for row in run.history()] == [1, 2, 3]
 
 
 # 4. A damaged checkpoint is refused, naming the folder and the way out.

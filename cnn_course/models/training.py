@@ -13,6 +13,14 @@ import numpy as np
 from keras import ops
 
 
+def current_learning_rate(model: keras.Model) -> float | None:
+    """The optimizer's learning rate now (schedules evaluated at the current step)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
 class EpochBatches(keras.utils.PyDataset):
     """Shuffled full batches of `(x, y)`, reshuffled at every epoch end, remainder dropped."""
 

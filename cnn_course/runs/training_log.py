@@ -27,6 +27,7 @@ complete; a LoggedRun trains once. What each refusal and failure is: `LoggedRun`
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import time
@@ -38,6 +39,7 @@ import keras
 import numpy as np
 
 from cnn_course import environment
+from cnn_course.models import training
 from cnn_course.runs.errors import RunError
 from cnn_course.runs.logs_folder import resolve_logs_dir
 from cnn_course.runs.parameters import check_argument
@@ -64,8 +66,7 @@ def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
     is not installed (its summary writer needs both, keras#19121: JAX-only machines)."""
     import importlib.util
 
-    missing = [name for name in ("tensorflow", "tensorboard") if importlib.util.find_spec(name)
-               is None]
+    missing = [name for name in ("tensorflow", "tensorboard") if not importlib.util.find_spec(name)]
     if missing:
         print(f"note: {' and '.join(missing)} not installed: no TensorBoard event files for "
               f"this run (history.csv and curves.png hold the same curves).")
@@ -74,12 +75,17 @@ def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
                                         update_freq="epoch", profile_batch=0)]
 
 
-def current_learning_rate(model: keras.Model) -> float | None:
-    """The optimizer's learning rate now (schedules evaluated at the current step)."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """Keras' checkpoint with each file replaced in one step, so that a kill while it is written
+    leaves the last epoch's whole (Keras writes in place: a torn h5 failed the resume)."""
+
+    def _save_model(self):
+        partial = os.path.join(self.backup_dir, ".partial.weights.h5")  # Keras' suffix
+        os.makedirs(self.backup_dir, exist_ok=True)
+        self.model.save_weights(partial, overwrite=True)
+        os.replace(partial, self._weights_path)
+        atomic_write_text(self._training_metadata_path, json.dumps(
+            {"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
 
 # This process's logged runs not ended, by folder: a cell stopped mid-fit leaves one (its lock).
@@ -108,9 +114,9 @@ class LoggedRun(keras.callbacks.Callback):
         if not isinstance(split, Split):
             raise TypeError(
                 f"LoggedRun(run_name, split, ...) takes the `data.Split` that `data.split(...)` "
-                f"returns (it says what the run trains and validates on); received "
-                f"{type(split).__name__}. Use `split = data.split(dataset, validation, "
-                f"sample=...)`, then `(x, y), (x_val, y_val) = split`.")
+                f"returns (what the run trains and validates on); received {type(split).__name__}"
+                f". Use `split = data.split(dataset, validation, sample=...)`, then `(x, y), "
+                f"(x_val, y_val) = split`.")
         recipe = recipe.as_dict() if hasattr(recipe, "as_dict") else recipe or {}
         if not isinstance(recipe, Mapping):
             raise TypeError(f"LoggedRun's recipe is a `recipes.Recipe` or a mapping of name: "
@@ -134,8 +140,7 @@ class LoggedRun(keras.callbacks.Callback):
         parameters.setdefault("sample", split.sample)
         for name, value in parameters.items():
             check_argument(name, value)
-        self.parameters = parameters
-        self.notebook = context.notebook if context else None
+        self.parameters, self.notebook = parameters, (context.notebook if context else None)
         self.run_path = run.path
         earlier = _UNFINISHED.pop(run.path, None)
         if earlier is not None:  # an attempt in this process that was interrupted (a notebook
@@ -157,8 +162,7 @@ class LoggedRun(keras.callbacks.Callback):
         self.rows: list[dict] = []
         self.failure: tuple[str, str, Exception] | None = None
         self._inner: list[keras.callbacks.Callback] = []
-        self._epoch_start = self._session_start = 0.0
-        self.ended = False
+        self._epoch_start, self._session_start, self.ended = 0.0, 0.0, False
 
     @property
     def path(self) -> Path:
@@ -198,7 +202,7 @@ class LoggedRun(keras.callbacks.Callback):
         # The run writes epoch N before the checkpoint records it as done: a crash in between
         # repeats epoch N on resume (its row replaced), never loses it.
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
-        row.setdefault("learning_rate", current_learning_rate(self.model))
+        row.setdefault("learning_rate", training.current_learning_rate(self.model))
         row["epoch_seconds"] = time.perf_counter() - self._epoch_start
         self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
         self.failure = self._failure(epoch + 1, logs or {})
@@ -244,7 +248,6 @@ class LoggedRun(keras.callbacks.Callback):
         """At the start of `fit`: the record of this training process, the resume rules, and
         the checkpoint and TensorBoard callbacks."""
         from cnn_course.models.inputs import check_model_input
-        from cnn_course.models.training import speed_settings
 
         (x_train, _), (x_val, _) = self.split
         check_model_input(model, x_val, "validation images")
@@ -273,14 +276,13 @@ class LoggedRun(keras.callbacks.Callback):
             previous = self.target.record() or RunRecord(self.run.name)
             self.rows = self.target.history()
         self.record = starting.replace(
-            speed=speed_settings(model),
+            speed=training.speed_settings(model),
             segments=[*previous.segments, starting.segments[0]],
             training={"resumed": self.resumed_epoch is not None or previous.training.resumed,
                       "started_at": (previous.training.started_at
                                      or starting.segments[0]["started_at"]),
                       "wall_time_s": previous.training.wall_time_s})
-        self._inner = [keras.callbacks.BackupAndRestore(str(self.target.backup_path),
-                                                       delete_checkpoint=False),
+        self._inner = [RunBackup(str(self.target.backup_path), delete_checkpoint=False),
                        *tensorboard(self.target)]
 
     def _starting_record(self, model: keras.Model) -> RunRecord:
@@ -289,10 +291,8 @@ class LoggedRun(keras.callbacks.Callback):
                    **environment.describe()}
         segment = {"first_epoch": None, **{key: process[key] for key in (
             "git_commit", "uncommitted_changes", "backend", "device")}, "started_at": _now()}
-        epochs = self.params.get("epochs")
-        parameters = {**self.parameters}
-        if parameters.get("epochs") is None:
-            parameters["epochs"] = epochs
+        epochs = self.params.get("epochs")  # what fit runs, where the recipe does not say
+        parameters = {**self.parameters, "epochs": self.parameters.get("epochs") or epochs}
         return new_record(
             self.run.name, parameters, notebook=self.notebook,
             launched_by="cnn-course run" if self.under_runner else "LoggedRun",
