@@ -125,13 +125,14 @@ def test_a_kill_while_writing_the_final_files_resumes_without_retraining(tmp_pat
     assert not list(run.path.glob(".*tmp*"))
 
 
-def test_a_kill_while_the_checkpoint_is_written_resumes_from_the_last_whole_one(tmp_path,
-                                                                              monkeypatch):
+@pytest.mark.parametrize("torn_epoch, whole", [(1, None), (2, 1)])
+def test_a_kill_while_the_checkpoint_is_written_resumes_from_the_last_whole_one(
+        tmp_path, monkeypatch, torn_epoch, whole):
     save, calls = keras.Model.save_weights, []
 
     def torn(model, filepath, *args, **kwargs):
         calls.append(filepath)
-        if len(calls) == 2:  # epoch 2's checkpoint: half written, then killed
+        if len(calls) == torn_epoch:  # that epoch's checkpoint: half written, then killed
             Path(filepath).write_bytes(b"half an h5 file")
             raise KeyboardInterrupt("killed while writing the checkpoint")
         return save(model, filepath, *args, **kwargs)
@@ -141,9 +142,9 @@ def test_a_kill_while_the_checkpoint_is_written_resumes_from_the_last_whole_one(
         fit_tiny_run(tmp_path, epochs=3)
     monkeypatch.undo()
     run = run_folder.RunDir(tmp_path, NAME)
-    assert run.backup_epoch() == 1
+    assert run.backup_epoch() == whole  # None: killed in its first checkpoint, nothing to resume
     fit_tiny_run(tmp_path, epochs=3)
-    assert run.record().complete and run.record().training.resumed is True
+    assert run.record().complete and run.record().training.resumed is (whole is not None)
     assert [row["epoch"] for row in run.history()] == [1, 2, 3]
 
 

@@ -208,6 +208,8 @@ class RunDir:
                    f"--restart` does it), or restore the missing files.")
         missing = [name for name in (BACKUP_WEIGHTS_FILE, BACKUP_METADATA_FILE)
                    if not (self.backup_path / name).is_file()]
+        if len(missing) == 2:  # killed while its first checkpoint was written: none to resume
+            return None
         if missing:
             raise RunError(f"The checkpoint of run {self.name!r} is damaged: {self.backup_path} "
                            f"lacks {', '.join(missing)}, so resuming would not continue the "
