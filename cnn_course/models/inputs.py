@@ -32,7 +32,10 @@ def raw_image_input(
 
 
 def shape_refused(model: keras.Model, images) -> tuple | None:
-    """The image shape the model takes, when `images` (N, ...) are not of it; else None."""
+    """The image shape the model takes, when `images` (N, ...) are not of it; else None (also
+    for a model without declared inputs: nothing to compare)."""
+    if not model.inputs:
+        return None
     expected = tuple(model.inputs[0].shape[1:])
     received = tuple(images.shape[1:])
     if len(received) != len(expected) or any(

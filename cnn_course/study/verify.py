@@ -46,7 +46,7 @@ def verify_run(run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = 
     training.compile_classifier(model)  # the loss and the metric only: it only evaluates
     _, (x_val, y_val) = data.split(record.data.dataset, record.data.validation,
                                    sample=record.data.sample, data_dir=data_dir)
-    expected = shape_refused(model, x_val) if model.inputs else None
+    expected = shape_refused(model, x_val)
     if expected is not None:
         raise ValueError(f"{run.model_path.name} takes images of shape {expected}, not those of "
                          f"{record.data.dataset} {x_val.shape[1:]}, which its {SUMMARY_FILE} "
