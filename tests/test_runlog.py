@@ -276,6 +276,35 @@ def test_a_fit_that_is_not_the_runs_data_and_recipe_is_refused_before_a_step(tmp
     assert not (tmp_path / ".plain.lock").exists()
 
 
+def test_a_fit_of_other_epochs_than_the_runs_is_refused_before_a_step(tmp_path):
+    """A run whose parameters say 5 epochs must not be recorded complete after 2."""
+    (x, y), validation_pair = split = tiny_split()
+    model = tiny_model()
+    run = training_log.LoggedRun("plain", split, {"batch_size": 16, "epochs": 5}, tmp_path)
+    with pytest.raises(ValueError, match="runs 2 epochs, but the run's epochs parameter is 5"):
+        model.fit(x, y, batch_size=16, epochs=2, validation_data=validation_pair,
+                  callbacks=[run], verbose=0)
+    assert int(model.optimizer.iterations) == 0
+    assert run_folder.RunDir(tmp_path, "plain").record() is None
+
+
+def test_a_fit_again_after_an_interrupted_one_resumes_from_its_checkpoint(tmp_path):
+    """The same LoggedRun and model, fit again after a Ctrl-C: the run resumes, as a new
+    LoggedRun would, instead of refusing the model as trained outside the run."""
+    (x, y), validation_pair = split = tiny_split()
+    model = tiny_model()
+    run = training_log.LoggedRun("again", split, {"batch_size": 16}, tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=16, epochs=3, validation_data=validation_pair,
+                  callbacks=[run, InterruptAt(1)], verbose=0)
+    model.fit(x, y, batch_size=16, epochs=3, validation_data=validation_pair, callbacks=[run],
+              verbose=0)
+    written = record.read(tmp_path / "again")
+    assert written.complete and written.training.resumed
+    assert [segment["first_epoch"] for segment in written.segments] == [1, 2]
+    assert [row["epoch"] for row in run.history()] == [1, 2, 3]
+
+
 def test_a_logged_run_trains_once_and_a_second_fit_leaves_the_complete_run(tmp_path):
     """A notebook's model cell and fit cell run again, its LoggedRun cell not: the complete run
     must not be trained over without overwrite, nor without its lock."""

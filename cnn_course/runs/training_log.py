@@ -18,10 +18,6 @@ The folder (`run_folder.RunDir` owns its state, lock and checkpoint) gets, after
 files (`tensorboard --logdir logs/`); and at the end the final model (`model.keras`, taking raw
 uint8 images), its layer table (`model.md`) and `curves.png`. Only then is the checkpoint
 removed: a kill at any moment before leaves a run that resumes (Keras' `BackupAndRestore`).
-
-Nothing is clobbered: a complete run is replaced only when asked (`overwrite=True`, or
-`cnn-course run --overwrite`), by a run trained in a staging folder and swapped in once it is
-complete; a LoggedRun trains once. What each refusal and failure is: `LoggedRun`'s docstring.
 """
 
 from __future__ import annotations
@@ -61,9 +57,8 @@ class TrainingDivergedError(RuntimeError):
 
 
 def tensorboard(run: RunDir) -> list[keras.callbacks.Callback]:
-    """Keras' TensorBoard callback writing the run's curves to `<run>/tensorboard/` (a scalar
-    per metric and epoch: a few kB), or nothing, with one note, where TensorFlow or TensorBoard
-    is not installed (its summary writer needs both, keras#19121: JAX-only machines)."""
+    """Keras' TensorBoard callback writing the run's curves to `<run>/tensorboard/` (a few kB),
+    or a note where TensorFlow or TensorBoard is missing (its writer needs both, keras#19121)."""
     import importlib.util
 
     missing = [name for name in ("tensorflow", "tensorboard") if not importlib.util.find_spec(name)]
@@ -99,11 +94,11 @@ class LoggedRun(keras.callbacks.Callback):
     `recipes.Recipe` or a mapping of what defines the training. Creating it checks the run
     rules `RunDir` owns before any training: a complete run is kept unless `overwrite`, a
     damaged checkpoint is refused, and the run's lock is taken. When `fit` starts, it refuses a
-    model whose optimizer has already taken steps (a logged result always comes from training
-    inside the run) and an interrupted run that would resume with other parameters or another
-    model. A NaN loss is recorded as `failed: nan` and raises `TrainingDivergedError` out of
-    `model.fit`; a `fit` without validation data, as `failed: no validation` (ValueError). A
-    LoggedRun trains once: a second `fit` with it (a notebook's fit cell run again) is refused.
+    model whose optimizer has already taken steps (a logged result comes from training inside
+    the run), epochs or steps an epoch that are not the run's, and an interrupted run that would
+    resume with other parameters or another model. A NaN loss is recorded as `failed: nan` and
+    raises `TrainingDivergedError`; a `fit` without validation data, `failed: no validation`
+    (ValueError). A LoggedRun trains once: a second `fit` with it, after it ended, is refused.
     """
 
     def __init__(self, run_name: str, split, recipe=None,
@@ -245,8 +240,7 @@ class LoggedRun(keras.callbacks.Callback):
 
     # The run's own steps.
     def _start(self, model: keras.Model) -> None:
-        """At the start of `fit`: the record of this training process, the resume rules, and
-        the checkpoint and TensorBoard callbacks."""
+        """At the start of `fit`: its checks, this process's record, the inner callbacks."""
         from cnn_course.models.inputs import check_model_input
 
         (x_train, _), (x_val, _) = self.split
@@ -259,8 +253,14 @@ class LoggedRun(keras.callbacks.Callback):
                 f"{len(x_train):,} training images and its recipe a batch size of {batch_size} "
                 f"({math.ceil(whole)} steps): it would record what did not happen. Fit them with "
                 f"`batch_size={batch_size}, validation_data=(x_val, y_val)`, no validation_split.")
+        stated, fitted = self.parameters.get("epochs"), self.params.get("epochs")
+        if None not in (stated, fitted) and stated != fitted:
+            raise ValueError(f"`model.fit` runs {fitted} epochs, but the run's epochs parameter "
+                             f"is {stated}: it would record what did not happen. Fit with "
+                             f"`epochs={stated}`.")
         starting = self._starting_record(model)
-        if self.resumed_epoch is None:
+        self.resumed_epoch = self.target.backup_epoch()
+        if self.resumed_epoch is None:  # (read again: a fit after an interrupted one resumes)
             steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             if steps_taken:
                 raise ValueError(
