@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import os
 import sys
@@ -30,8 +31,6 @@ EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 # papermill's own progress lines: shown with --verbose only (cell outputs are always shown).
 PAPERMILL_CHATTER = ("Input Notebook", "Output Notebook", "Working directory", "Executing notebook",
                      "Executing Cell", "<Figure size", "Ending Cell", "Black is not installed")
-
-
 # Every command finds the logs folder by one rule (`logs_folder.resolve_logs_dir`).
 LOGS_DIR_HELP = "the logs folder (default: $CNN_COURSE_LOGS_DIR, else the project's logs/)"
 
@@ -178,6 +177,7 @@ def _fail(args: argparse.Namespace, error: object, code: int) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cnn_course import notebooks
     from cnn_course.runs import notebook_runner, parameters
+    from cnn_course.runs.run_files import CURVES_FILE, SUMMARY_FILE
 
     notebook = notebooks.resolve(args.notebook)
     values = _parameters_file(args.parameters_file)
@@ -190,8 +190,6 @@ def _run(args: argparse.Namespace) -> int:
                                           timeout_s=timeout, verbose=args.verbose)
     run_dir = output.parent
     print(f"\nrun folder: {run_dir}")
-    from cnn_course.runs.run_files import CURVES_FILE, SUMMARY_FILE
-
     for name in (CURVES_FILE, SUMMARY_FILE):
         if (run_dir / name).is_file():
             print(f"  {name}: {run_dir / name}")
@@ -266,8 +264,6 @@ def _quiet_keras_import() -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import json
-
     from cnn_course import assignments
     from cnn_course.runs.run_files import SUMMARY_FILE
 
@@ -342,18 +338,28 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from cnn_course.runs import logs_folder
     from cnn_course.study import results
 
-    print(results.terminal_table(logs_folder.resolve_logs_dir(args.logs_dir)))
+    print(results.terminal_table(_logs_dir_to_read(args.logs_dir)))
     return 0
+
+
+def _logs_dir_to_read(option: Path | None) -> Path:
+    """The folder `results` and `verify` read: a missing one is a wrong path, not no runs."""
+    from cnn_course.runs.logs_folder import resolve_logs_dir
+
+    if not (path := resolve_logs_dir(option)).exists():
+        raise FileNotFoundError(f"The logs folder {path} does not exist: give the runs' folder "
+                                f"with --logs-dir (or $CNN_COURSE_LOGS_DIR), or run this inside "
+                                f"the project.")
+    return path
 
 
 def _verify(args: argparse.Namespace) -> int:
     from cnn_course.runs import logs_folder
     from cnn_course.study import verify
 
-    args.logs_dir = logs_folder.resolve_logs_dir(args.logs_dir)
+    args.logs_dir = _logs_dir_to_read(args.logs_dir)
     logged = logs_folder.load(args.logs_dir)
     _quiet_keras_import()  # re-evaluating loads Keras: without its start-up lines
     runs = sorted(logged.runs, key=lambda run: run.name)
@@ -363,11 +369,8 @@ def _verify(args: argparse.Namespace) -> int:
         known = {run.name: run for run in runs}
         missing = [name for name in args.runs if name not in known and name not in unreadable]
         if missing:
-            there = (f"Runs there: {', '.join(known) or 'none'}." if args.logs_dir.is_dir()
-                     else "That folder does not exist: give the runs' folder with --logs-dir "
-                          "(or $CNN_COURSE_LOGS_DIR), or run this inside the project.")
             raise ValueError(f"No run named {', '.join(map(repr, missing))} in "
-                             f"{args.logs_dir}/. {there}")
+                             f"{args.logs_dir}/. Runs there: {', '.join(known) or 'none'}.")
         unreadable = {name: line for name, line in unreadable.items() if name in args.runs}
         runs = [known[name] for name in args.runs if name in known]
     else:

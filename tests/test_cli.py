@@ -172,10 +172,14 @@ def test_verify_an_unknown_run_is_bad_input(tmp_path, capsys):
     assert "No run named 'no-such-run'" in capsys.readouterr().err
 
 
-def test_verify_in_a_logs_folder_that_does_not_exist_says_how_to_point_to_one(tmp_path, capsys):
-    assert cli.main(["verify", "mnist_net", "--logs-dir", str(tmp_path / "absent")]) == 2
+@pytest.mark.parametrize("command", [["verify", "mnist_net"], ["verify"], ["results"]])
+def test_a_logs_folder_that_does_not_exist_is_bad_input_saying_how_to_point_to_one(
+        tmp_path, capsys, command):
+    """A mistyped --logs-dir: not "No runs in ...", which reads as a folder without runs."""
+    assert cli.main([*command, "--logs-dir", str(tmp_path / "absent")]) == 2
     error = capsys.readouterr().err
-    assert "That folder does not exist" in error and "--logs-dir" in error
+    assert f"The logs folder {tmp_path / 'absent'} does not exist" in error
+    assert "--logs-dir" in error
 
 
 @pytest.mark.parametrize("command", [["grade", "SUBMISSION", "--assignment", "mnist", "-o"],
