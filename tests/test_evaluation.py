@@ -26,6 +26,12 @@ def test_confusion_matrix_counts_pairs():
     np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [0, 0, 1]])
 
 
+def test_no_examples_give_an_empty_count_not_an_index_error():
+    """`[]` is a float array to NumPy; scikit-learn gives zeros here too."""
+    assert evaluation.confusion_matrix([], [], 3).tolist() == [[0] * 3] * 3
+    assert np.isnan(evaluation.per_class_accuracy([], [], 3)).all()
+
+
 def test_the_lectures_worked_example():
     example = evaluation.LECTURE_EXAMPLE
     assert example.accuracy == pytest.approx(0.70)

@@ -27,8 +27,10 @@ def class_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarr
         raise ValueError(f"y_true holds {len(y_true)} labels but y_pred {len(y_pred)}: pass one "
                          f"predicted class per example (`predict_classes(model, x)`, or "
                          f"`probabilities.argmax(axis=-1)`).")
+    if not y_true.size:  # no example: NumPy reads [] as floats
+        return y_true.astype(np.int64), y_pred.astype(np.int64)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
-        if labels.size and (not np.issubdtype(labels.dtype, np.integer)
+        if (not np.issubdtype(labels.dtype, np.integer)
                             or labels.min() < 0 or labels.max() >= num_classes):
             raise ValueError(f"{name} must hold classes 0 to {num_classes - 1}; it holds "
                              f"{labels.dtype} values from {labels.min()} to {labels.max()}.")
