@@ -77,6 +77,10 @@ def layer_costs(model: keras.Model) -> list[LayerCost]:
     (shared weights) costs MACs at every call and parameters at its first."""
     costs, seen = [], set()
     for row in annotate(model):
+        if row.macs is None:
+            raise ValueError(f"Layer {row.layer!r} of model {model.name!r} has no fixed size "
+                             f"(output {row.output_shape}), and its MACs depend on it: build the "
+                             f"model on `keras.Input(shape=(height, width, channels))`.")
         weights = biases = normalization = 0
         if row.params:  # parameter-free rows include a Sequential's implicit input layer
             layer = _find_layer(model, row.layer)

@@ -42,6 +42,13 @@ def test_table_lists_layers_and_total():
     assert markdown.startswith("| layer | output |")
 
 
+def test_costs_of_a_model_of_no_fixed_size_are_refused_in_words():
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="c1")(inputs), name="any_size")
+    with pytest.raises(ValueError, match="'c1' of model 'any_size' has no fixed size"):
+        complexity.table(model)
+
+
 def test_table_refuses_an_unknown_format():
     with pytest.raises(ValueError, match="Unknown format 'html'"):
         complexity.table(models.build("lenet"), format="html")

@@ -217,6 +217,13 @@ def test_summary_markdown_has_the_columns():
     assert "| c1 (Conv2D) | (None, 8, 8, 2) | 20 | 1.152K | 3 | 1 | 1 |" in text
 
 
+def test_an_input_of_no_fixed_size_has_unknown_macs_not_zero():
+    """RF and jump do not depend on the input's size; MACs do: '?' and a total that says why."""
+    text = rf.summary(chain((None, None, 1), layers.Conv2D(2, 3, name="c1")), format="markdown")
+    assert "| c1 (Conv2D) | (None, None, None, 2) | 20 | ? | 3 | 1 | 1 |" in text
+    assert "Total MACs: ? (they depend on the input's size" in text
+
+
 def test_summary_text_prints_a_table(capsys):
     rf.summary(chain((10, 10, 1), layers.Conv2D(2, 3, name="c1")))
     printed = capsys.readouterr().out

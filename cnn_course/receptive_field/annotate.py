@@ -37,7 +37,7 @@ class LayerRow:
     kind: str
     output_shape: tuple
     params: int
-    macs: int
+    macs: int | None  # None: a size is unknown (the cost depends on it)
     output_size: tuple
     jump: tuple
     rf: tuple
@@ -105,7 +105,7 @@ def _params(layer) -> int:
     return 0
 
 
-def _macs_of_call(layer, context: LayerContext) -> int:
+def _macs_of_call(layer, context: LayerContext) -> int | None:
     """`registry.count_macs` for this call's first input and output shapes."""
     if not context.output_shapes or not context.input_shapes:
         return 0

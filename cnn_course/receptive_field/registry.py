@@ -180,10 +180,12 @@ def lookup(layer) -> GeometryFn:
     return fn
 
 
-def count_macs(layer, input_shape: tuple, output_shape: tuple) -> int:
-    """Multiply-accumulates of one call of `layer` (0 when no MACs rule applies or a size is
-    unknown)."""
+def count_macs(layer, input_shape: tuple, output_shape: tuple) -> int | None:
+    """Multiply-accumulates of one call of `layer` (0 when no MACs rule applies; None when a
+    size is unknown, as on `keras.Input((None, None, 3))`: the cost depends on it)."""
     fn = _nearest(layer, "macs")
-    if fn is None or any(size is None for size in (*input_shape[1:], *output_shape[1:])):
+    if fn is None:
         return 0
+    if any(size is None for size in (*input_shape[1:], *output_shape[1:])):
+        return None
     return int(fn(layer, tuple(input_shape), tuple(output_shape)))

@@ -42,7 +42,7 @@ def _cells(row: LayerRow) -> list[str]:
         f"{row.layer} ({row.kind})",
         str(tuple(row.output_shape)),
         f"{row.params:,}",
-        tables.human(row.macs),
+        "?" if row.macs is None else tables.human(row.macs),
         rf,
         "-" if row.is_global else _axes(row.jump, "1"),
         _axes(row.start, "0") if not row.is_global else _axes(row.start, "-"),
@@ -63,9 +63,11 @@ def summary(model: keras.Model, format: str = "text", print_fn=None) -> str | No
     rows = annotate(model)
     table = [_cells(row) for row in rows]
     total_params = model.count_params()
-    total_macs = sum(row.macs for row in rows)
-    footer = (f"Total params: {total_params:,} | Total MACs: {tables.human(total_macs)} "
-              f"({total_macs:,})")
+    if any(row.macs is None for row in rows):
+        macs = "? (they depend on the input's size, which is not fixed)"
+    else:
+        macs = f"{tables.human(sum(row.macs for row in rows))} ({sum(row.macs for row in rows):,})"
+    footer = f"Total params: {total_params:,} | Total MACs: {macs}"
     if format == "markdown":
         return (f"**{model.name}**\n\n" + tables.render(COLUMNS, table, ALIGN, "markdown")
                 + f"\n\n{footer}")
