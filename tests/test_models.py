@@ -62,6 +62,15 @@ def test_scaled_float_images_are_refused():
         check_model_input(model, images)
 
 
+def test_predicting_classes_of_scaled_images_is_refused_not_answered_from_black_images():
+    """A uint8 input casts [0, 1] floats to 0: every prediction would be the same guess."""
+    from cnn_course.concepts import evaluation
+
+    images = np.random.default_rng(0).random((2, 28, 28)).astype("float32")
+    with pytest.raises(ValueError, match="takes raw uint8 images"):
+        evaluation.predict_classes(models.quickstart_net(), images)
+
+
 def test_wrong_image_shape_is_refused_with_the_expected_shape():
     model = models.quickstart_net()
     with pytest.raises(ValueError, match=r"expects x of shape \(N, 28, 28\); received x of "

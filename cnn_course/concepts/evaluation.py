@@ -15,7 +15,11 @@ from cnn_course import tables
 
 def predict_classes(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Arg-max class per example (`model`: a Keras model; this module needs no Keras itself,
-    so the report and plots stay light)."""
+    so the report and plots stay light). Images a raw-uint8 model would misread (scaled to
+    [0, 1]: all black to it) or fail on obscurely (another shape) are refused in words."""
+    from cnn_course.models.inputs import check_model_input
+
+    check_model_input(model, x)
     return np.argmax(model.predict(x, batch_size=batch_size, verbose=0), axis=-1)
 
 
