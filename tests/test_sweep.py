@@ -46,6 +46,12 @@ def test_points_are_named_after_what_they_set_seed_last():
         "cifar10_separable-holdout-wd0.0005-seed1", "cifar10_separable-holdout-wd0.005-seed1"]
 
 
+def test_a_parameter_without_values_is_refused_not_a_sweep_of_no_runs():
+    """`epochs: []` in a grid file made 'sweep: 0 runs' and exit 0."""
+    with pytest.raises(ValueError, match="epochs has no values"):
+        sweep.expand({"seed": [0, 1], "epochs": []}, "quickstart")
+
+
 def test_points_that_would_share_a_name_are_refused():
     with pytest.raises(ValueError, match="share the run name"):
         sweep.expand({"seed": [1, 1]}, "quickstart")

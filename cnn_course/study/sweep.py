@@ -83,6 +83,10 @@ def point_name(prefix: str, settings: Mapping[str, object]) -> str:
 def expand(grid: Mapping[str, Sequence], prefix: str) -> list[Point]:
     """The cartesian product of `grid`'s value lists, in order, as named points."""
     names = list(grid)
+    empty = [name for name in names if not list(grid[name])]
+    if empty:
+        raise ValueError(f"{empty[0]} has no values: a sweep runs every combination of the "
+                         f"values given, so it would run nothing. Give it at least one.")
     points = []
     for values in itertools.product(*(grid[name] for name in names)):
         settings = dict(zip(names, values))
