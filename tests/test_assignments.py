@@ -354,3 +354,12 @@ def test_a_run_folder_holding_a_link_is_refused_before_the_zip_is_written(tmp_pa
     with pytest.raises(ValueError, match=r"linked/notes.txt: a link, not a file of the run"):
         assignments.submit([tmp_path / "linked"], tmp_path / "out.zip")
     assert not (tmp_path / "out.zip").exists()
+
+
+def test_grading_on_several_workers_without_dask_says_how_to_install_it(tmp_path, monkeypatch):
+    """Dask is an extra (`cnn-course[sweep]`): without it, one line, before any grading."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
+    with pytest.raises(ValueError, match=r"Dask, which is not installed: pip install "
+                                         r"'cnn-course\[sweep\]'.*--workers 1"):
+        grading.grade([tmp_path], "mnist", tmp_path / "grades.csv", workers=2)
+    assert not (tmp_path / "grades.csv").exists()

@@ -207,7 +207,12 @@ def grade(submissions: Sequence[str | os.PathLike], assignment: str,
     module = _module(assignment)
     paths = [Path(submission) for submission in submissions]
     if workers > 1:
-        from distributed import Client, LocalCluster
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ValueError("grade --workers runs on Dask, which is not installed: pip install "
+                             "'cnn-course[sweep]' (or: pip install distributed), or grade with "
+                             "--workers 1.") from None
 
         with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
                           dashboard_address=None) as cluster, Client(cluster) as client:
