@@ -363,3 +363,13 @@ def test_grading_on_several_workers_without_dask_says_how_to_install_it(tmp_path
                                          r"'cnn-course\[sweep\]'.*--workers 1"):
         grading.grade([tmp_path], "mnist", tmp_path / "grades.csv", workers=2)
     assert not (tmp_path / "grades.csv").exists()
+
+
+def test_submissions_sharing_a_name_are_refused_before_grading(tmp_path):
+    """Two students' run folders both called cifar10_separable: two CSV rows of one name."""
+    for student in ("alice", "bob"):
+        (tmp_path / student / "cifar10_separable").mkdir(parents=True)
+    submissions = [tmp_path / student / "cifar10_separable" for student in ("alice", "bob")]
+    with pytest.raises(ValueError, match="share a name in the CSV; name each after its student"):
+        grading.grade(submissions, "cifar10", tmp_path / "grades.csv", say=lambda _: None)
+    assert not (tmp_path / "grades.csv").exists()

@@ -155,12 +155,17 @@ def _safe_extract(archive: Path, target: Path) -> None:
                     out.write(block)
 
 
+def submission_name(submission: Path) -> str:
+    """Its name in the CSV: the zip's stem or the folder's name (`.` is the folder one is in)."""
+    named = Path(os.path.abspath(submission))
+    return named.stem if named.suffix == ".zip" else named.name
+
+
 def grade_one(submission: Path, assignment: str, data_dir=None) -> dict:
     """One CSV row: the submission's name, a status per rule, the total and a reason (its
     paths inside a zip as the zip names them: `name/summary.json`)."""
     module = _module(assignment)
-    named = Path(os.path.abspath(submission))  # "." is the folder one stands in
-    row = {"submission": named.stem if named.suffix == ".zip" else named.name}
+    row = {"submission": submission_name(submission)}
     with tempfile.TemporaryDirectory(prefix="cnn-course-grade-") as scratch:
         try:
             folder = submission
@@ -206,6 +211,11 @@ def grade(submissions: Sequence[str | os.PathLike], assignment: str,
     parallel on a local Dask cluster."""
     module = _module(assignment)
     paths = [Path(submission) for submission in submissions]
+    names = [submission_name(path) for path in paths]
+    twice = [str(path) for path, name in zip(paths, names) if names.count(name) > 1]
+    if twice:  # a CSV row would not say whose it is
+        raise ValueError(f"Submissions {', '.join(twice)} share a name in the CSV; name each "
+                         f"after its student (alice.zip, or a folder alice/ holding the runs).")
     if workers > 1:
         try:
             from distributed import Client, LocalCluster
