@@ -276,6 +276,18 @@ def test_a_fit_that_is_not_the_runs_data_and_recipe_is_refused_before_a_step(tmp
     assert not (tmp_path / ".plain.lock").exists()
 
 
+def test_a_run_logged_by_hand_records_only_the_recipe_it_was_given(tmp_path):
+    """By hand (notebook 03 in Jupyter with residual=True, say), a LoggedRun knows the recipe
+    it is given: it must not state `residual: False` or `precision: float32` by default."""
+    (x, y), validation_pair = split = tiny_split()
+    run = training_log.LoggedRun("hand", split, {"batch_size": 16}, tmp_path)
+    tiny_model().fit(x, y, batch_size=16, epochs=1, validation_data=validation_pair,
+                     callbacks=[run], verbose=0)
+    written = record.read(tmp_path / "hand")
+    assert written.recipe == {"batch_size": 16, "epochs": 1}
+    assert written.speed["precision"] == "float32"  # what the model ran with, measured
+
+
 def test_a_fit_of_other_epochs_than_the_runs_is_refused_before_a_step(tmp_path):
     """A run whose parameters say 5 epochs must not be recorded complete after 2."""
     (x, y), validation_pair = split = tiny_split()

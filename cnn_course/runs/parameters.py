@@ -176,12 +176,13 @@ def short_name(name: str) -> str:
     return name if short is None else short
 
 
-def split_by_role(parameters: Mapping[str, object]) -> dict[str, dict]:
-    """The parameters by role; the recipe also holds every recipe parameter added after runs
-    were logged, at the value those runs trained with (so old and new seeds group together)."""
+def split_by_role(parameters: Mapping[str, object], added: bool = True) -> dict[str, dict]:
+    """The parameters by role; with `added`, the recipe also holds every recipe parameter added
+    after runs were logged, at the value those runs trained with (so old and new seeds group
+    together: a notebook's runs; a run logged by hand states only what it was given)."""
     roles: dict[str, dict] = {RECIPE: {}, DATA: {}, SEED: {}, PLACEMENT: {}, SPEED: {}}
-    roles[RECIPE].update({name: item.added for name, item in DECLARED.items()
-                          if item.role == RECIPE and item.added is not _UNSET})
+    roles[RECIPE].update({name: item.added for name, item in DECLARED.items() if added
+                          and item.role == RECIPE and item.added is not _UNSET})
     for name, value in parameters.items():
         roles[role(name)][name] = value
     return roles

@@ -164,10 +164,10 @@ class RunRecord:
         return dataclasses.asdict(self)
 
 
-def new_record(run_name: str, parameters: Mapping, **sections) -> RunRecord:
+def new_record(run_name: str, parameters: Mapping, added: bool = True, **sections) -> RunRecord:
     """The record of a run starting with `parameters` (the notebook's, defaults merged): each
-    goes where its declaration says (`parameters.DECLARED`)."""
-    roles = declared.split_by_role(parameters)
+    goes where its declaration says (`parameters.DECLARED`; `added`: see `split_by_role`)."""
+    roles = declared.split_by_role(parameters, added)
     data = {"sample": bool(roles["data"].get("sample", False)),
             "validation": roles["data"].get("validation", "test"), **sections.pop("data", {})}
     return RunRecord(run_name=run_name, seed=roles["seed"].get("seed"), recipe=roles["recipe"],
