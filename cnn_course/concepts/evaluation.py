@@ -35,7 +35,7 @@ def class_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarr
         return y_true.astype(np.int64), y_pred.astype(np.int64)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if (not np.issubdtype(labels.dtype, np.integer)
-                            or labels.min() < 0 or labels.max() >= num_classes):
+                or labels.min() < 0 or labels.max() >= num_classes):
             raise ValueError(f"{name} must hold classes 0 to {num_classes - 1}; it holds "
                              f"{labels.dtype} values from {labels.min()} to {labels.max()}.")
     return y_true, y_pred

@@ -63,11 +63,10 @@ def summary(model: keras.Model, format: str = "text", print_fn=None) -> str | No
     rows = annotate(model)
     table = [_cells(row) for row in rows]
     total_params = model.count_params()
-    if any(row.macs is None for row in rows):
-        macs = "? (they depend on the input's size, which is not fixed)"
-    else:
-        macs = f"{tables.human(sum(row.macs for row in rows))} ({sum(row.macs for row in rows):,})"
-    footer = f"Total params: {total_params:,} | Total MACs: {macs}"
+    macs = [row.macs for row in rows]
+    total_macs = ("? (they depend on the input's size, which is not fixed)" if None in macs
+                  else f"{tables.human(sum(macs))} ({sum(macs):,})")
+    footer = f"Total params: {total_params:,} | Total MACs: {total_macs}"
     if format == "markdown":
         return (f"**{model.name}**\n\n" + tables.render(COLUMNS, table, ALIGN, "markdown")
                 + f"\n\n{footer}")

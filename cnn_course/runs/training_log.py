@@ -294,7 +294,7 @@ class LoggedRun(keras.callbacks.Callback):
         epochs = self.params.get("epochs")  # what fit runs, where the recipe does not say
         parameters = {**self.parameters, "epochs": self.parameters.get("epochs") or epochs}
         return new_record(
-            self.run.name, parameters, self.under_runner, notebook=self.notebook,
+            self.run.name, parameters, added=self.under_runner, notebook=self.notebook,
             launched_by="cnn-course run" if self.under_runner else "LoggedRun",
             model={"name": model.name, "params": int(model.count_params()),
                    "trainable_params": int(sum(np.prod(w.shape)
