@@ -387,6 +387,19 @@ def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys)
     assert (tmp_path / "logs" / NAME / "dies.ipynb").is_file()  # kept for reading
 
 
+@pytest.mark.notebook
+def test_a_cell_past_the_timeout_is_one_line_naming_the_option(tmp_path, capsys):
+    """Not papermill's page-long message with the cell's source, ending 'fix the cause'."""
+    path = context_notebook(tmp_path / "slow.ipynb")
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells[2].source = "import time\ntime.sleep(60)"
+    nbformat.write(notebook, str(path))
+    error = one_line_error(capsys, ["run", str(path), "--logs-dir", str(tmp_path / "logs"),
+                                    "--timeout", "2"], code=1)
+    assert "a cell ran past --timeout 2 s (a longer limit: --timeout SECONDS)" in error
+    assert "run the same command again to resume" in error and "preview" not in error
+
+
 def test_loading_the_model_of_a_run_that_is_not_complete_says_what_to_do(tmp_path):
     with pytest.raises(errors.RunError, match="No complete run 'tiny-run' .*no run.*Train it"):
         run_folder.RunDir(tmp_path, NAME).complete_model_path()

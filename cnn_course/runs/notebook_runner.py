@@ -113,16 +113,12 @@ def run_notebook(
     log_output: bool = True,
     verbose: bool = False,
 ) -> Path:
-    """Executes `notebook_path` with `parameters`; returns the executed notebook's path.
-
-    Unless `verbose`, what the kernel's libraries print outside Python (TensorFlow's start-up
-    lines) goes to `<logs_dir>/.<run_name>.kernel.log`, not to the console or the notebook.
-
-    The run's name is the notebook's `run_name` parameter (passed or default). A failing cell
-    raises `RunFailedError` naming the cell as papermill's progress numbers it; the run is
-    recorded as failed and its executed notebook kept in its folder (a complete run that was
-    being replaced stays untouched).
-    """
+    """Executes `notebook_path` with `parameters`; returns the executed notebook's path. Unless
+    `verbose`, what the kernel's libraries print outside Python (TensorFlow's start-up lines)
+    goes to `<logs_dir>/.<run_name>.kernel.log`. A cell that raises is a `RunFailedError` naming
+    it, and the run is recorded as failed; a dead kernel or a cell past `timeout_s` leaves it
+    interrupted. Either way its executed notebook is kept in its folder (a complete run being
+    replaced stays untouched)."""
     import papermill
     import papermill.exceptions
 
@@ -161,12 +157,15 @@ def run_notebook(
                 f"{prepared.output_path}.") from None
         except Exception as error:
             _keep(temporary, prepared.output_path)
-            if type(error).__name__ != "DeadKernelError":
+            said = " ".join(str(error).split())[:120]
+            cause = {"DeadKernelError": f"the notebook's kernel died ({said}); it was not a "
+                                        f"Python error. Its last messages are in {kernel_log}",
+                     "CellTimeoutError": f"a cell ran past --timeout {timeout_s} s (a longer "
+                                         f"limit: --timeout SECONDS)"}.get(type(error).__name__)
+            if cause is None:
                 raise
-            raise RunFailedError(
-                f"the notebook's kernel died ({' '.join(str(error).split())[:120]}); it was "
-                f"not a Python error. Its last messages are in {kernel_log}. The run is "
-                f"interrupted: run the same command again to resume.") from None
+            raise RunFailedError(f"{cause}. The run is interrupted: run the same command again "
+                                 f"to resume.") from None
         except BaseException:
             _keep(temporary, prepared.output_path)  # interrupted: resumable, notebook kept
             raise
