@@ -373,3 +373,14 @@ def test_submissions_sharing_a_name_are_refused_before_grading(tmp_path):
     with pytest.raises(ValueError, match="share a name in the CSV; name each after its student"):
         grading.grade(submissions, "cifar10", tmp_path / "grades.csv", say=lambda _: None)
     assert not (tmp_path / "grades.csv").exists()
+
+
+def test_a_zip_written_into_the_run_folder_it_packs_is_refused(tmp_path, monkeypatch):
+    """`cnn-course submit . -o submission.zip` inside the run folder: the zip would sit in the
+    run and be packed into the next submission."""
+    run = shutil.copytree(ROOT / "logs" / "quickstart", tmp_path / "quickstart")
+    monkeypatch.chdir(run)
+    with pytest.raises(ValueError, match="is inside the run folder .*-o ../submission.zip"):
+        assignments.submit(["."], "submission.zip")
+    assert not list(run.glob("*.zip")) and not list(run.glob(".*.tmp"))
+    assert assignments.submit(["."], "../submission.zip").is_file()

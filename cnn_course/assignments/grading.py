@@ -277,6 +277,11 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
     if twice:
         raise ValueError(f"More than one run named {', '.join(map(repr, twice))}: a submission "
                          f"holds each run once, in a folder of its name; give each run once.")
+    output = Path(output)
+    inside = [str(run.path) for run in runs if output.resolve().is_relative_to(run.path.resolve())]
+    if inside:  # it would pack itself into the next submission
+        raise ValueError(f"-o {output} is inside the run folder {inside[0]}; write the zip "
+                         f"outside it (e.g. -o ../submission.zip).")
     contents = {}  # each run folder walked once: checked, then packed
     for run in runs:
         if not run.complete:
@@ -287,7 +292,6 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
         if links:  # a link's target may be any file of this machine, and grade refuses links
             raise ValueError(f"{', '.join(links)}: a link, not a file of the run; remove it "
                              f"or put the file itself there.")
-    output = Path(output)
     temporary = output.with_name(f".{output.name}.tmp")
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr(SUBMISSION_README, submission_readme(runs))
