@@ -276,6 +276,13 @@ def test_a_fit_that_is_not_the_runs_data_and_recipe_is_refused_before_a_step(tmp
     assert not (tmp_path / ".plain.lock").exists()
 
 
+def test_a_logs_folder_that_is_a_file_is_refused_in_words(tmp_path):
+    """It was the OSError '[Errno 17] File exists' of a mkdir deep in the lock."""
+    (tmp_path / "logs").write_text("")
+    with pytest.raises(errors.RunError, match="logs is a file; pass --logs-dir with a folder"):
+        training_log.LoggedRun("plain", tiny_split(), {"batch_size": 16}, tmp_path / "logs")
+
+
 def test_a_run_logged_by_hand_records_only_the_recipe_it_was_given(tmp_path):
     """By hand (notebook 03 in Jupyter with residual=True, say), a LoggedRun knows the recipe
     it is given: it must not state `residual: False` or `precision: float32` by default."""

@@ -37,7 +37,7 @@ import numpy as np
 from cnn_course import environment
 from cnn_course.models import training
 from cnn_course.runs.errors import RunError
-from cnn_course.runs.logs_folder import resolve_logs_dir
+from cnn_course.runs.logs_folder import choose_logs_dir
 from cnn_course.runs.parameters import check_argument
 from cnn_course.runs.record import COMPLETE, FAILED, RUNNING, RunRecord, new_record
 from cnn_course.runs.run_context import RunContext
@@ -124,7 +124,7 @@ class LoggedRun(keras.callbacks.Callback):
             parameters = {**context.parameters, **recipe}
             self._lock = contextlib.nullcontext()
         else:
-            run, target = RunDir(resolve_logs_dir(logs_dir), run_name), None
+            run, target = RunDir(choose_logs_dir(logs_dir), run_name), None
             parameters = {**recipe, "seed": environment.seeded()}
             self._lock = run.locked(command=f"LoggedRun(run_name={run_name!r})")
         stated = parameters.setdefault("validation", split.validation)
