@@ -384,3 +384,14 @@ def test_a_zip_written_into_the_run_folder_it_packs_is_refused(tmp_path, monkeyp
         assignments.submit(["."], "submission.zip")
     assert not list(run.glob("*.zip")) and not list(run.glob(".*.tmp"))
     assert assignments.submit(["."], "../submission.zip").is_file()
+
+
+def test_a_run_without_its_executed_notebook_says_how_to_keep_it(tmp_path, cohort):
+    """A run made by hand in Colab keeps no notebook in its folder; the rule says what to do."""
+    _, runs = cohort
+    hand = shutil.copytree(runs["good"], tmp_path / "hand")
+    for notebook in hand.glob("*.ipynb"):
+        notebook.unlink()
+    outcome = {o.rule_id: o for o in assignments.check_run(hand, "cifar10")}["student.rf_table"]
+    assert outcome.status == "fail"
+    assert "run by hand (Jupyter, Colab), save the notebook with its outputs" in outcome.evidence

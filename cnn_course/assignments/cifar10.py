@@ -93,7 +93,8 @@ def receptive_field_table(run, submission):
     expected = [_layer_output_rf(line) for line in lines[3:-2]]  # the rows between the rules
     shown = {_layer_output_rf(line) for line in run.notebook_text}
     if not run.run.notebooks():
-        return FAIL, "no executed notebook in the run folder"
+        return FAIL, ("no executed notebook in the run folder: `cnn-course run` keeps it there; "
+                      "run by hand (Jupyter, Colab), save the notebook with its outputs into it")
     missing = [key for key in expected if key not in shown]
     if len(missing) == len(expected):
         return FAIL, "the executed notebook shows no layer table with output sizes and RFs"
