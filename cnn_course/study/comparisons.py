@@ -8,6 +8,7 @@ import os
 
 from cnn_course import tables
 from cnn_course.runs import logs_folder, run_folder
+from cnn_course.study.results import data_label
 from cnn_course.study.seeds import mean_std, seed_groups
 
 
@@ -50,7 +51,8 @@ class BaselineComparison:
 
 def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> BaselineComparison:
     """Does the run's final validation accuracy beat the baseline's best epoch? The baseline
-    is looked for beside the run; without it, the text says so and only the run is plotted."""
+    is looked for beside the run; without it, or when the two validated on other data (the
+    sample, the holdout), the text says so and only the run is plotted."""
     run = run_folder.RunDir.at(run_dir)
     record = run.record() or run_folder.RunRecord(run.name)
     label = f"{run.name} ({record.model.params or 0:,} params)"
@@ -61,6 +63,11 @@ def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> Basel
             f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
             f"(`cnn-course run` its notebook with the same logs folder).", histories)
     base_record = baseline.record()
+    if data_label(record) != data_label(base_record):  # a sample's or a holdout's accuracy
+        return BaselineComparison(                     # is not a test-set accuracy
+            f"{run.name} validated on {data_label(record)}, {baseline_name} on "
+            f"{data_label(base_record)}: not compared (their accuracies are not comparable).",
+            histories)
     base = base_record.results
     final, best = record.final_accuracy, base.best_val_accuracy
     verdict = "beats" if final is not None and best is not None and final > best else (
