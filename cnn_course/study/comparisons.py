@@ -63,8 +63,8 @@ def baseline_comparison(run_dir: str | os.PathLike, baseline_name: str) -> Basel
             f"No complete {baseline_name!r} run in {run.logs_dir} to compare with "
             f"(`cnn-course run` its notebook with the same logs folder).", histories)
     base_record = baseline.record()
-    if data_label(record) != data_label(base_record):  # a sample's or a holdout's accuracy
-        return BaselineComparison(                     # is not a test-set accuracy
+    if data_label(record) != data_label(base_record):  # a sample's or holdout's: no test score
+        return BaselineComparison(
             f"{run.name} validated on {data_label(record)}, {baseline_name} on "
             f"{data_label(base_record)}: not compared (their accuracies are not comparable).",
             histories)
