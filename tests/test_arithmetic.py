@@ -163,3 +163,16 @@ def test_transposed_sizes_refuse_a_kernel_or_stride_of_zero(k, stride):
         ar.transposed_output_size(4, k, stride)
     with pytest.raises(ValueError, match=f"received {k}, {stride}"):
         ar.transposed_overlap_counts(4, k, stride)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: ar.transposed_output_size(2, 3, 1, padding=5), "the output would be -6 wide"),
+    (lambda: ar.conv_params(3, 8, 0), "A kernel is at least 1x1; received k=0"),
+    (lambda: ar.depthwise_separable_params(3, 8, (3, 0)), "A kernel is at least 1x1"),
+    (lambda: ar.conv_macs(-4, 3, 3, 8), "received output_hw=-4, k=3"),
+    (lambda: ar.rank_one_factors(np.ones((3, 3, 3))), "takes a 2-D kernel; received shape"),
+])
+def test_sizes_no_layer_has_are_refused_not_counted(call, words):
+    """A negative size, a 0x0 kernel or an output of -4 positions gave a number."""
+    with pytest.raises(ValueError, match=words):
+        call()

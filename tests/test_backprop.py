@@ -83,3 +83,15 @@ def test_1d_input_gradient_is_full_convolution_with_the_kernel():
 def test_conv2d_forward_refuses_mismatched_channels():
     with pytest.raises(ValueError, match="matching C"):
         backprop.conv2d_forward(random(1, 5, 5, 3), random(3, 3, 2, 4))
+
+
+@pytest.mark.parametrize("forward", [backprop.maxpool2d_forward, backprop.avgpool2d_forward])
+def test_a_pooling_stride_of_zero_is_refused_not_read_as_the_default(forward):
+    with pytest.raises(ValueError, match="size and stride are at least 1; received 2, 0"):
+        forward(np.ones((1, 4, 4, 1)), 2, 0)
+
+
+def test_a_kernel_longer_than_the_signal_is_refused_not_swapped():
+    """np.correlate swaps its arguments in 'valid' mode: [1, 1] by [1, 1, 1] gave [2, 2]."""
+    with pytest.raises(ValueError, match=r"kernel \(3\) is longer than the signal \(2\)"):
+        backprop.corr1d(np.ones(2), np.ones(3))

@@ -92,7 +92,11 @@ def transposed_output_size(n: int, k: int, stride: int = 1, padding: int = 0,
     """(n − 1)·s + k − 2p + output_padding: the inverse of `conv_output_size`'s shape map."""
     if min(k, stride) < 1:
         raise ValueError(f"k and stride are at least 1; received {k}, {stride}.")
-    return (n - 1) * stride + k - 2 * padding + output_padding
+    size = (n - 1) * stride + k - 2 * padding + output_padding
+    if size < 1:
+        raise ValueError(f"Padding {padding} crops more than a transposed conv of {n} by a "
+                         f"window of {k} makes: the output would be {size} wide.")
+    return size
 
 
 def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int = 0) -> int:
@@ -110,8 +114,16 @@ def layers_to_reach(n: int, k: int, target: int, stride: int = 1, padding: int =
 def conv_params(c_in: int, c_out: int, k: int | Sequence[int], bias: bool = True,
                 groups: int = 1) -> int:
     """Weights of a (grouped) conv layer: k_h·k_w·(c_in/groups)·c_out (+ c_out biases)."""
-    kh, kw = as_pair(k, "k")
+    kh, kw = _kernel(k)
     return kh * kw * _per_group(c_in, c_out, groups) * c_out + (c_out if bias else 0)
+
+
+def _kernel(k: int | Sequence[int]) -> tuple[int, int]:
+    """(k_h, k_w), each at least 1."""
+    kh, kw = as_pair(k, "k")
+    if min(kh, kw) < 1:
+        raise ValueError(f"A kernel is at least 1x1; received k={k}.")
+    return kh, kw
 
 
 def _per_group(c_in: int, c_out: int, groups: int) -> int:
@@ -127,7 +139,7 @@ def _per_group(c_in: int, c_out: int, groups: int) -> int:
 def depthwise_separable_params(c_in: int, c_out: int, k: int | Sequence[int],
                                bias: bool = False) -> int:
     """A k x k depthwise conv (one filter per input channel) then a 1x1 pointwise conv."""
-    kh, kw = as_pair(k, "k")
+    kh, kw = _kernel(k)
     return kh * kw * c_in + c_in * c_out + (c_out if bias else 0)
 
 
@@ -142,6 +154,9 @@ def conv_macs(output_hw: int | Sequence[int], k: int | Sequence[int], c_in: int,
     sizes = as_pair(output_hw, "output_hw") if isinstance(output_hw, (int, np.integer)) else (
         tuple(output_hw))
     kernel = (int(k),) * len(sizes) if isinstance(k, (int, np.integer)) else tuple(k)
+    if min(*sizes, *kernel) < 1:
+        raise ValueError(f"Output and kernel sizes are at least 1; received output_hw="
+                         f"{output_hw}, k={k}.")
     return math.prod(sizes) * math.prod(kernel) * _per_group(c_in, c_out, groups) * c_out
 
 
@@ -159,6 +174,8 @@ def rank_one_factors(kernel: np.ndarray, tolerance: float = 1e-9) -> tuple[np.nd
     entries are as small integers as the kernel allows (Sobel: [1, 2, 1] and [-1, 0, 1]).
     """
     kernel = np.asarray(kernel, dtype=float)
+    if kernel.ndim != 2:
+        raise ValueError(f"rank_one_factors takes a 2-D kernel; received shape {kernel.shape}.")
     u, s, vt = np.linalg.svd(kernel)
     if s.size > 1 and s[1] > tolerance * max(s[0], 1.0):
         raise ValueError(

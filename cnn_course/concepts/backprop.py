@@ -57,9 +57,17 @@ def conv2d_backward(dy: np.ndarray, cache):
     return dx, dw, dy.sum(axis=(0, 1, 2))
 
 
+def _pool_stride(size: int, stride: int | None) -> int:
+    """The stride (default: the window's size), both at least 1."""
+    stride = size if stride is None else stride
+    if min(size, stride) < 1:
+        raise ValueError(f"size and stride are at least 1; received {size}, {stride}.")
+    return stride
+
+
 def maxpool2d_forward(x: np.ndarray, size: int = 2, stride: int | None = None):
     """Max pooling; the cache keeps the argmax "switches" that route the gradient back."""
-    stride = stride or size
+    stride = _pool_stride(size, stride)
     windows = _windows(x, size, size, stride)
     flat = windows.reshape(*windows.shape[:4], size * size)
     switches = flat.argmax(axis=-1)
@@ -81,7 +89,7 @@ def maxpool2d_backward(dy: np.ndarray, cache) -> np.ndarray:
 
 def avgpool2d_forward(x: np.ndarray, size: int = 2, stride: int | None = None):
     """Average pooling."""
-    stride = stride or size
+    stride = _pool_stride(size, stride)
     y = _windows(x, size, size, stride).mean(axis=(-1, -2))
     return y, (x.shape, size, stride)
 
@@ -99,6 +107,9 @@ def avgpool2d_backward(dy: np.ndarray, cache) -> np.ndarray:
 
 def corr1d(a: np.ndarray, k: np.ndarray) -> np.ndarray:
     """'valid' 1-D cross-correlation: t[i] = Σ_j a[i + j]·k[j]."""
+    if len(k) > len(a):  # np.correlate would swap them and answer
+        raise ValueError(f"The kernel ({len(k)}) is longer than the signal ({len(a)}): a "
+                         f"'valid' correlation has no output.")
     return np.correlate(np.asarray(a, float), np.asarray(k, float), mode="valid")
 
 
