@@ -375,12 +375,18 @@ def test_cli_one_line_for_a_run_in_use(notebook, tmp_path, capsys):
         holder.wait()
 
 
+def training_cell_replaced(path, source):
+    """The context notebook at `path`, its training cell replaced by `source`."""
+    notebook = nbformat.read(str(context_notebook(path)), as_version=4)
+    notebook.cells[2].source = source
+    nbformat.write(notebook, str(path))
+    return path
+
+
 @pytest.mark.notebook
 def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys):
-    path = context_notebook(tmp_path / "dies.ipynb")
-    notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells[2].source = "import os\nos._exit(1)  # like the kernel killed for memory"
-    nbformat.write(notebook, str(path))
+    path = training_cell_replaced(tmp_path / "dies.ipynb",
+                                  "import os\nos._exit(1)  # like the kernel killed for memory")
     error = one_line_error(capsys, ["run", str(path), "--logs-dir", str(tmp_path / "logs")],
                            code=1)
     assert "kernel died" in error and "run the same command again to resume" in error
@@ -390,10 +396,7 @@ def test_a_dead_kernel_is_one_line_and_the_run_stays_resumable(tmp_path, capsys)
 @pytest.mark.notebook
 def test_a_cell_past_the_timeout_is_one_line_naming_the_option(tmp_path, capsys):
     """Not papermill's page-long message with the cell's source, ending 'fix the cause'."""
-    path = context_notebook(tmp_path / "slow.ipynb")
-    notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells[2].source = "import time\ntime.sleep(60)"
-    nbformat.write(notebook, str(path))
+    path = training_cell_replaced(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)")
     error = one_line_error(capsys, ["run", str(path), "--logs-dir", str(tmp_path / "logs"),
                                     "--timeout", "2"], code=1)
     assert "a cell ran past --timeout 2 s (a longer limit: --timeout SECONDS)" in error
