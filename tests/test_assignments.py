@@ -251,7 +251,8 @@ def test_a_run_on_the_embedded_sample_fails_the_full_data_rules(tmp_path, cohort
         assert outcomes[rule].status == "fail"
         assert outcomes[rule].evidence == (
             "trained on the embedded sample (200 validation images); the assignment's run "
-            "uses the full cifar10: run it with `-p sample False`")
+            "uses the full cifar10: run it with `sample = False` in the notebook (`-p sample "
+            "False` with `cnn-course run`)")
     full = tmp_path / "full"
     shutil.copytree(runs["good"], full)
     record.write(full, record.read(full).replace(data={"sample": False}))

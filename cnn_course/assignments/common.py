@@ -35,7 +35,8 @@ def full_data(run, submission):
             if isinstance(data.validation_examples, int) else "validation images not logged")
     if data.sample:
         return FAIL, (f"trained on the embedded sample ({seen}); the assignment's run uses the "
-                      f"full {data.dataset}: run it with `-p sample False`")
+                      f"full {data.dataset}: run it with `sample = False` in the notebook (`-p "
+                      f"sample False` with `cnn-course run`)")
     return PASS, f"the full {data.dataset} ({seen})"
 
 
