@@ -278,7 +278,8 @@ def submit(run_dirs: Sequence[str | os.PathLike], output: str | os.PathLike) -> 
         raise ValueError(f"More than one run named {', '.join(map(repr, twice))}: a submission "
                          f"holds each run once, in a folder of its name; give each run once.")
     output = Path(output)
-    inside = [str(run.path) for run in runs if output.resolve().is_relative_to(run.path.resolve())]
+    written = output.resolve()
+    inside = [str(run.path) for run in runs if written.is_relative_to(run.path.resolve())]
     if inside:  # it would pack itself into the next submission
         raise ValueError(f"-o {output} is inside the run folder {inside[0]}; write the zip "
                          f"outside it (e.g. -o ../submission.zip).")

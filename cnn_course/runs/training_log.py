@@ -147,7 +147,7 @@ class LoggedRun(keras.callbacks.Callback):
                 run.recover()
                 target = run.training_target(overwrite)
             target.remove_temporaries()
-            self.resumed_epoch = target.backup_epoch()  # a damaged checkpoint stops here
+            target.backup_epoch()  # a damaged checkpoint stops here; `fit` reads it again
         except BaseException:
             self.release()
             raise
@@ -259,8 +259,8 @@ class LoggedRun(keras.callbacks.Callback):
                              f"is {stated}: it would record what did not happen. Fit with "
                              f"`epochs={stated}`.")
         starting = self._starting_record(model)
-        self.resumed_epoch = self.target.backup_epoch()
-        if self.resumed_epoch is None:  # (read again: a fit after an interrupted one resumes)
+        resumed = self.target.backup_epoch()  # a fit after an interrupted one resumes
+        if resumed is None:
             steps_taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             if steps_taken:
                 raise ValueError(
@@ -278,7 +278,7 @@ class LoggedRun(keras.callbacks.Callback):
         self.record = starting.replace(
             speed=training.speed_settings(model),
             segments=[*previous.segments, starting.segments[0]],
-            training={"resumed": self.resumed_epoch is not None or previous.training.resumed,
+            training={"resumed": resumed is not None or previous.training.resumed,
                       "started_at": (previous.training.started_at
                                      or starting.segments[0]["started_at"]),
                       "wall_time_s": previous.training.wall_time_s})
@@ -291,8 +291,8 @@ class LoggedRun(keras.callbacks.Callback):
                    **environment.describe()}
         segment = {"first_epoch": None, **{key: process[key] for key in (
             "git_commit", "uncommitted_changes", "backend", "device")}, "started_at": _now()}
-        epochs = self.params.get("epochs")  # what fit runs, where the recipe does not say
-        parameters = {**self.parameters, "epochs": self.parameters.get("epochs") or epochs}
+        epochs = self.params.get("epochs")  # what fit runs (a differing parameter was refused)
+        parameters = {**self.parameters, "epochs": epochs}
         return new_record(
             self.run.name, parameters, added=self.under_runner, notebook=self.notebook,
             launched_by="cnn-course run" if self.under_runner else "LoggedRun",
